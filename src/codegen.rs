@@ -1,0 +1,955 @@
+//! Code generation: from the OpenAPI document to one Rust module per vendor.
+//!
+//! This is the one place that turns `openapi/invitations.yaml` into Rust.
+//! `build.rs` compiles this file (with `#[path]`), and the library exposes it
+//! as `invitations::codegen` behind the `codegen` feature, so that tools can
+//! regenerate any revision of the document exactly as the build does.
+//!
+//! The steps, each of which reports a [`GenerateError`] naming the file, the
+//! line where it can be found and the place in the document:
+//! 1. parse the YAML and check that it is OpenAPI 3.0.x;
+//! 2. check that every local `$ref` points at something;
+//! 3. split the document per vendor (operations by their vendor tag, servers by
+//!    `x-vendor`), keeping only the components each vendor reaches and dropping
+//!    the vendor prefix from component names and operation ids;
+//! 4. check what progenitor would otherwise panic on (one success type and one
+//!    error type per operation);
+//! 5. emit an open enum for each schema marked `x-open-enum` and point
+//!    progenitor at it;
+//! 6. run progenitor (builder interface), catching any panic, and format the
+//!    result with prettyplease.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::{Map, Value};
+
+/// What generation needs to know besides the document.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Rust path of the module that holds the vendor modules, as seen from the
+    /// crate the code is compiled into (`crate` for this crate's own build).
+    pub crate_path: String,
+    /// Rust type of progenitor's "inner" value stored in every generated
+    /// client, which the client hooks read (`None`: no inner value).
+    pub inner_type: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            crate_path: "crate".to_owned(),
+            inner_type: Some("crate::hooks::Inner".to_owned()),
+        }
+    }
+}
+
+/// The generated code of one vendor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VendorCode {
+    /// The vendor's name, also the name of its Rust module (`hybridbox`).
+    pub vendor: String,
+    /// Formatted Rust source of the module's contents.
+    pub code: String,
+}
+
+/// A problem in the document, or in generating code from it.
+#[derive(Debug)]
+pub struct GenerateError {
+    /// The document's file name, as given to [`generate`].
+    pub file: String,
+    /// 1-based line in the document where the problem is, when it can be told.
+    pub line: Option<usize>,
+    /// 1-based column, when the YAML parser tells it.
+    pub column: Option<usize>,
+    /// The place in the document: an operation, a schema or a JSON pointer.
+    pub place: Option<String>,
+    /// What is wrong, in lowercase.
+    pub message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl fmt::Display for GenerateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        if let Some(place) = &self.place {
+            write!(f, ": {place}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for GenerateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Generates the Rust modules of every vendor in the document.
+///
+/// `file` is only used to name the document in errors. The result is ordered
+/// as the vendors appear in `servers`.
+pub fn generate(file: &str, text: &str, options: &Options) -> Result<Vec<VendorCode>, GenerateError> {
+    let doc = Document::parse(file, text)?;
+    doc.vendors()?
+        .iter()
+        .map(|vendor| {
+            let spec = doc.vendor_spec(vendor)?;
+            let code = doc.generate_vendor(vendor, &spec, options)?;
+            Ok(VendorCode {
+                vendor: vendor.name.clone(),
+                code,
+            })
+        })
+        .collect()
+}
+
+/// A parsed document, with what is needed to point at places in its text.
+pub struct Document<'a> {
+    file: &'a str,
+    text: &'a str,
+    /// The document as JSON.
+    pub root: Value,
+}
+
+/// A vendor declared by a `servers` entry with `x-vendor`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vendor {
+    /// Name of the vendor: its tag, its Rust module, its name prefix.
+    pub name: String,
+    /// The vendor's base URL.
+    pub base_url: String,
+    /// Index of the vendor's entry in `servers`.
+    server_index: usize,
+}
+
+impl Vendor {
+    /// The prefix of the vendor's component names (`Hybridbox`).
+    pub fn type_prefix(&self) -> String {
+        let mut chars = self.name.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => String::new(),
+        }
+    }
+
+    /// The prefix of the vendor's operation ids (`hybridbox_`).
+    pub fn operation_prefix(&self) -> String {
+        format!("{}_", self.name)
+    }
+}
+
+/// One operation of the document.
+#[derive(Clone, Debug)]
+pub struct OperationRef<'v> {
+    /// The path, as written under `paths`.
+    pub path: String,
+    /// The HTTP method in lowercase.
+    pub method: String,
+    /// The operation object.
+    pub operation: &'v Map<String, Value>,
+}
+
+impl OperationRef<'_> {
+    /// `POST /path (operation_id)`, for messages.
+    pub fn describe(&self) -> String {
+        let upper = self.method.to_uppercase();
+        match self.operation.get("operationId").and_then(Value::as_str) {
+            Some(id) => format!("operation {upper} {} ({id})", self.path),
+            None => format!("operation {upper} {}", self.path),
+        }
+    }
+}
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+impl<'a> Document<'a> {
+    /// Parses the text as YAML (JSON is YAML too) and checks that it is an
+    /// OpenAPI 3.0.x document whose local `$ref`s all resolve.
+    pub fn parse(file: &'a str, text: &'a str) -> Result<Self, GenerateError> {
+        let root: Value = serde_yaml::from_str(text).map_err(|e| {
+            let location = e.location();
+            GenerateError {
+                file: file.to_owned(),
+                line: location.as_ref().map(|l| l.line()),
+                column: location.as_ref().map(|l| l.column()),
+                place: None,
+                message: format!("the document is not valid yaml: {}", lowercase_first(&e.to_string())),
+                source: Some(Box::new(e)),
+            }
+        })?;
+        let doc = Document { file, text, root };
+        doc.check_version()?;
+        doc.check_refs()?;
+        Ok(doc)
+    }
+
+    /// An error at a place given as a JSON pointer's segments.
+    pub fn error_at(&self, segments: &[&str], place: impl Into<String>, message: impl Into<String>) -> GenerateError {
+        GenerateError {
+            file: self.file.to_owned(),
+            line: locate(self.text, segments),
+            column: None,
+            place: Some(place.into()),
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    fn check_version(&self) -> Result<(), GenerateError> {
+        match self.root.get("openapi") {
+            Some(Value::String(v)) if v.trim().starts_with("3.0.") => Ok(()),
+            Some(Value::String(v)) => Err(self.error_at(
+                &["openapi"],
+                "openapi",
+                format!(
+                    "openapi {v} is not supported: progenitor reads openapi 3.0.x only; write the document as 3.0.3"
+                ),
+            )),
+            Some(other) => Err(self.error_at(
+                &["openapi"],
+                "openapi",
+                format!("the openapi version must be a string such as \"3.0.3\", not {other}"),
+            )),
+            None => Err(self.error_at(
+                &[],
+                "openapi",
+                "the document has no `openapi` version field; is it an openapi document?",
+            )),
+        }
+    }
+
+    fn check_refs(&self) -> Result<(), GenerateError> {
+        let mut refs = Vec::new();
+        collect_refs(&self.root, &mut Vec::new(), &mut refs);
+        for (at, target) in refs {
+            let at_segments: Vec<&str> = at.iter().map(String::as_str).collect();
+            let place = format!("#/{}", at.join("/"));
+            let Some(pointer) = target.strip_prefix('#') else {
+                return Err(self.error_at(
+                    &at_segments,
+                    place,
+                    format!("$ref `{target}` points outside the document; only local references (`#/...`) are supported"),
+                ));
+            };
+            if self.root.pointer(pointer).is_none() {
+                return Err(self.error_at(
+                    &at_segments,
+                    place,
+                    format!("$ref `{target}` points to nothing: no such component in the document"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The vendors, from the `servers` entries marked with `x-vendor`.
+    pub fn vendors(&self) -> Result<Vec<Vendor>, GenerateError> {
+        let servers = self.root.get("servers").and_then(Value::as_array);
+        let mut vendors = Vec::new();
+        for (index, server) in servers.into_iter().flatten().enumerate() {
+            let Some(name) = server.get("x-vendor") else { continue };
+            let idx = index.to_string();
+            let Some(name) = name.as_str().filter(|n| is_module_name(n)) else {
+                return Err(self.error_at(
+                    &["servers", &idx, "x-vendor"],
+                    format!("servers[{index}]"),
+                    "`x-vendor` must be a lowercase rust identifier such as `hybridbox`",
+                ));
+            };
+            let Some(url) = server.get("url").and_then(Value::as_str) else {
+                return Err(self.error_at(&["servers", &idx], format!("servers[{index}]"), "the server has no `url`"));
+            };
+            if vendors.iter().any(|v: &Vendor| v.name == name) {
+                return Err(self.error_at(
+                    &["servers", &idx],
+                    format!("servers[{index}]"),
+                    format!("vendor `{name}` has more than one server"),
+                ));
+            }
+            vendors.push(Vendor {
+                name: name.to_owned(),
+                base_url: url.to_owned(),
+                server_index: index,
+            });
+        }
+        if vendors.is_empty() {
+            return Err(self.error_at(
+                &["servers"],
+                "servers",
+                "no server is marked with `x-vendor`; each vendor needs one `servers` entry with `x-vendor: <name>`",
+            ));
+        }
+        Ok(vendors)
+    }
+
+    /// Every operation of the document, in document order.
+    pub fn operations(&self) -> Vec<OperationRef<'_>> {
+        let mut out = Vec::new();
+        let paths = self.root.get("paths").and_then(Value::as_object);
+        for (path, item) in paths.into_iter().flatten() {
+            for method in METHODS {
+                if let Some(op) = item.get(method).and_then(Value::as_object) {
+                    out.push(OperationRef {
+                        path: path.clone(),
+                        method: method.to_owned(),
+                        operation: op,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The vendor an operation belongs to: the one vendor among its tags.
+    pub fn vendor_of<'v>(&self, op: &OperationRef<'_>, vendors: &'v [Vendor]) -> Result<&'v Vendor, GenerateError> {
+        let tags: Vec<&str> = op
+            .operation
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let found: Vec<&Vendor> = vendors.iter().filter(|v| tags.contains(&v.name.as_str())).collect();
+        let names: Vec<&str> = vendors.iter().map(|v| v.name.as_str()).collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => Err(self.error_at(
+                &["paths", &op.path, &op.method],
+                op.describe(),
+                format!("the operation has no vendor tag; give it exactly one of: {}", names.join(", ")),
+            )),
+            _ => Err(self.error_at(
+                &["paths", &op.path, &op.method],
+                op.describe(),
+                "the operation has more than one vendor tag; give it exactly one",
+            )),
+        }
+    }
+
+    /// The part of the document one vendor's client is generated from: its
+    /// operations, its server, the components they reach, with the vendor
+    /// prefix dropped from component names and operation ids.
+    pub fn vendor_spec(&self, vendor: &Vendor) -> Result<Value, GenerateError> {
+        let vendors = self.vendors()?;
+        let mut paths = Map::new();
+        for op in self.operations() {
+            let Some(operation_id) = op.operation.get("operationId").and_then(Value::as_str) else {
+                return Err(self.error_at(
+                    &["paths", &op.path, &op.method],
+                    op.describe(),
+                    "the operation has no operationId; progenitor names the rust method after it",
+                ));
+            };
+            if self.vendor_of(&op, &vendors)?.name != vendor.name {
+                continue;
+            }
+            let mut operation = op.operation.clone();
+            let short = operation_id.strip_prefix(&vendor.operation_prefix()).unwrap_or(operation_id);
+            operation.insert("operationId".to_owned(), Value::String(short.to_owned()));
+            let item = paths
+                .entry(op.path.clone())
+                .or_insert_with(|| {
+                    let mut item = self.root["paths"][&op.path].as_object().cloned().unwrap_or_default();
+                    item.retain(|k, _| !METHODS.contains(&k.as_str()));
+                    Value::Object(item)
+                })
+                .as_object_mut()
+                .expect("path items are objects");
+            item.insert(op.method.clone(), Value::Object(operation));
+        }
+
+        // The components the vendor's operations reach, transitively.
+        let mut reached = BTreeSet::new();
+        let mut queue = Vec::new();
+        collect_refs(&Value::Object(paths.clone()), &mut Vec::new(), &mut queue);
+        while let Some((_, target)) = queue.pop() {
+            if reached.insert(target.clone()) {
+                if let Some(value) = self.root.pointer(target.trim_start_matches('#')) {
+                    collect_refs(value, &mut Vec::new(), &mut queue);
+                }
+            }
+        }
+        let mut components = Map::new();
+        let mut renames = BTreeMap::new();
+        let prefix = vendor.type_prefix();
+        if let Some(all) = self.root.get("components").and_then(Value::as_object) {
+            for (kind, entries) in all {
+                let Some(entries) = entries.as_object() else { continue };
+                let mut kept = Map::new();
+                for (name, value) in entries {
+                    let pointer = format!("#/components/{kind}/{name}");
+                    // Security schemes are named by operations, not by `$ref`.
+                    if kind != "securitySchemes" && !reached.contains(&pointer) {
+                        continue;
+                    }
+                    let short = name.strip_prefix(&prefix).filter(|s| !s.is_empty()).unwrap_or(name);
+                    if kept.contains_key(short) {
+                        return Err(self.error_at(
+                            &["components", kind, name],
+                            pointer,
+                            format!("`{name}` and another {kind} entry both become `{short}` in the `{}` module", vendor.name),
+                        ));
+                    }
+                    renames.insert(pointer, format!("#/components/{kind}/{short}"));
+                    kept.insert(short.to_owned(), value.clone());
+                }
+                components.insert(kind.clone(), Value::Object(kept));
+            }
+        }
+
+        let mut spec = Map::new();
+        for key in ["openapi", "info"] {
+            if let Some(v) = self.root.get(key) {
+                spec.insert(key.to_owned(), v.clone());
+            }
+        }
+        spec.insert(
+            "servers".to_owned(),
+            Value::Array(vec![self.root["servers"][vendor.server_index].clone()]),
+        );
+        spec.insert("paths".to_owned(), Value::Object(paths));
+        spec.insert("components".to_owned(), Value::Object(components));
+        let mut spec = Value::Object(spec);
+        rename_refs(&mut spec, &renames);
+        Ok(spec)
+    }
+
+    fn generate_vendor(&self, vendor: &Vendor, spec: &Value, options: &Options) -> Result<String, GenerateError> {
+        self.check_response_types(spec)?;
+        let open_enums = self.open_enums(vendor, spec)?;
+        let openapi: openapiv3::OpenAPI = serde_path_to_error::deserialize(spec).map_err(|e| {
+            let segments: Vec<String> = e.path().iter().map(|s| s.to_string()).collect();
+            let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+            let mut err = self.error_at(
+                &segments,
+                format!("{} ({})", e.path(), vendor.name),
+                format!("not a valid openapi 3.0 object: {}", e.inner()),
+            );
+            err.source = Some(Box::new(e.into_inner()));
+            err
+        })?;
+
+        let module_path = format!("{}::{}::types", options.crate_path, vendor.name);
+        let mut settings = progenitor::GenerationSettings::new();
+        settings
+            .with_interface(progenitor::InterfaceStyle::Builder)
+            .with_tag(progenitor::TagStyle::Merged)
+            .with_derive("PartialEq");
+        if let Some(inner) = &options.inner_type {
+            let inner: TokenStream = inner.parse().map_err(|_| GenerateError {
+                file: self.file.to_owned(),
+                line: None,
+                column: None,
+                place: None,
+                message: format!("the inner type `{inner}` is not a rust type"),
+                source: None,
+            })?;
+            settings
+                .with_inner_type(inner)
+                .with_hooks(progenitor::HooksMode::Expected);
+        }
+        for open in &open_enums {
+            settings.with_replacement(
+                &open.name,
+                format!("{module_path}::{}", open.name),
+                [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+            );
+        }
+
+        let tokens = match run_progenitor(&settings, &openapi) {
+            Ok(Ok(tokens)) => tokens,
+            Ok(Err(e)) => {
+                let mut err = self.error_at(
+                    &[],
+                    format!("vendor {}", vendor.name),
+                    format!("progenitor cannot generate this vendor's client: {}", lowercase_first(&e.to_string())),
+                );
+                err.source = Some(Box::new(e));
+                return Err(err);
+            }
+            Err(panic_message) => return Err(self.explain_panic(vendor, spec, &settings, &panic_message)),
+        };
+
+        let mut file: syn::File = syn::parse2(tokens).map_err(|e| GenerateError {
+            file: self.file.to_owned(),
+            line: None,
+            column: None,
+            place: Some(format!("vendor {}", vendor.name)),
+            message: format!("progenitor produced code that does not parse: {e}"),
+            source: Some(Box::new(e)),
+        })?;
+        let types = file.items.iter_mut().find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+            _ => None,
+        });
+        if let Some((_, items)) = types {
+            for open in &open_enums {
+                let tokens = open.tokens();
+                let generated: syn::File = syn::parse2(tokens).expect("open enum tokens parse");
+                items.extend(generated.items);
+            }
+        }
+        let base_url = &vendor.base_url;
+        let header: syn::File = syn::parse2(quote! {
+            /// The vendor's base URL, from the document's `servers`.
+            pub const DEFAULT_BASE_URL: &str = #base_url;
+        })
+        .expect("constant parses");
+        file.items.splice(0..0, header.items);
+        Ok(format!(
+            "// @generated by invitations' codegen from {}; do not edit.\n\n{}",
+            self.file,
+            prettyplease::unparse(&file)
+        ))
+    }
+
+    /// progenitor asserts one success type and one error type per operation;
+    /// say so with the operation's name instead of letting it panic.
+    fn check_response_types(&self, spec: &Value) -> Result<(), GenerateError> {
+        let paths = spec.get("paths").and_then(Value::as_object);
+        for (path, item) in paths.into_iter().flatten() {
+            for method in METHODS {
+                let Some(op) = item.get(method).and_then(Value::as_object) else { continue };
+                let responses = op.get("responses").and_then(Value::as_object);
+                let mut success: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                let mut error: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                let has_success_range = responses.is_some_and(|r| r.keys().any(|k| k.eq_ignore_ascii_case("2XX")));
+                for (code, response) in responses.into_iter().flatten() {
+                    let key = response_type_key(spec, response);
+                    let is_success = code.starts_with('2');
+                    let is_default = code == "default";
+                    if is_success || (is_default && !has_success_range) {
+                        success.entry(key.clone()).or_default().push(code.clone());
+                    }
+                    if !is_success {
+                        error.entry(key).or_default().push(code.clone());
+                    }
+                }
+                for (what, kinds) in [("success", &success), ("error", &error)] {
+                    if kinds.len() > 1 {
+                        let groups: Vec<String> = kinds.values().map(|codes| codes.join("/")).collect();
+                        let op_ref = OperationRef {
+                            path: path.clone(),
+                            method: method.to_owned(),
+                            operation: op,
+                        };
+                        return Err(self.error_at(
+                            &["paths", path, method, "responses"],
+                            op_ref.describe(),
+                            format!(
+                                "the {what} responses have {} different body types (statuses {}); progenitor allows one {what} type per operation, so give them one shared schema",
+                                kinds.len(),
+                                groups.join(" vs ")
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn open_enums(&self, vendor: &Vendor, spec: &Value) -> Result<Vec<OpenEnum>, GenerateError> {
+        let schemas = spec.pointer("/components/schemas").and_then(Value::as_object);
+        let mut out = Vec::new();
+        for (name, schema) in schemas.into_iter().flatten() {
+            if schema.get("x-open-enum").and_then(Value::as_bool) != Some(true) {
+                continue;
+            }
+            let original = format!("{}{name}", vendor.type_prefix());
+            let original = if self.root.pointer(&format!("/components/schemas/{original}")).is_some() {
+                original
+            } else {
+                name.clone()
+            };
+            let segments = ["components", "schemas", original.as_str()];
+            let values = enum_values(schema).ok_or_else(|| {
+                self.error_at(
+                    &segments,
+                    format!("schema {original}"),
+                    "`x-open-enum` needs an `enum` of strings, directly or in one `anyOf`/`oneOf` branch",
+                )
+            })?;
+            let mut variants = Vec::new();
+            for value in &values {
+                let variant = variant_name(value);
+                if variant.is_empty() || variant == "Other" || variants.iter().any(|(v, _)| v == &variant) {
+                    return Err(self.error_at(
+                        &segments,
+                        format!("schema {original}"),
+                        format!("enum value `{value}` gives the rust variant name `{variant}`, which is empty, reserved or taken"),
+                    ));
+                }
+                variants.push((variant, value.clone()));
+            }
+            out.push(OpenEnum {
+                name: name.clone(),
+                description: schema.get("description").and_then(Value::as_str).map(str::to_owned),
+                variants,
+            });
+        }
+        Ok(out)
+    }
+
+    /// progenitor panicked: find the operation it panicked on by generating
+    /// each operation alone, and report the panic with that place.
+    fn explain_panic(
+        &self,
+        vendor: &Vendor,
+        spec: &Value,
+        settings: &progenitor::GenerationSettings,
+        message: &str,
+    ) -> GenerateError {
+        let paths = spec.get("paths").and_then(Value::as_object).cloned().unwrap_or_default();
+        for (path, item) in &paths {
+            for method in METHODS {
+                let Some(op) = item.get(method) else { continue };
+                let mut single_item = item.as_object().cloned().unwrap_or_default();
+                single_item.retain(|k, _| !METHODS.contains(&k.as_str()) || k == method);
+                let mut single = spec.clone();
+                single["paths"] = Value::Object(Map::from_iter([(path.clone(), Value::Object(single_item))]));
+                let Ok(openapi) = serde_json::from_value::<openapiv3::OpenAPI>(single) else { continue };
+                if run_progenitor(settings, &openapi).is_err() {
+                    let op_ref = OperationRef {
+                        path: path.clone(),
+                        method: method.to_owned(),
+                        operation: op.as_object().expect("operations are objects"),
+                    };
+                    return self.error_at(
+                        &["paths", path, method],
+                        op_ref.describe(),
+                        format!("progenitor failed on this operation (it panicked: {message})"),
+                    );
+                }
+            }
+        }
+        self.error_at(
+            &[],
+            format!("vendor {}", vendor.name),
+            format!("progenitor failed on this vendor's document (it panicked: {message})"),
+        )
+    }
+}
+
+/// A schema marked `x-open-enum`, to be emitted as a Rust enum with an
+/// `Other(String)` variant.
+struct OpenEnum {
+    name: String,
+    description: Option<String>,
+    /// Rust variant name and wire value, in document order.
+    variants: Vec<(String, String)>,
+}
+
+impl OpenEnum {
+    fn tokens(&self) -> TokenStream {
+        let name = format_ident!("{}", self.name);
+        let doc = self.description.as_deref().unwrap_or("A string with known values.").trim();
+        let open_doc = "This enum is open: a value the server sends that this version of the crate \
+                        does not know parses as [`Self::Other`] and serializes back unchanged.";
+        let idents: Vec<_> = self.variants.iter().map(|(v, _)| format_ident!("{}", v)).collect();
+        let values: Vec<&str> = self.variants.iter().map(|(_, v)| v.as_str()).collect();
+        let value_docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+        quote! {
+            #[doc = #doc]
+            #[doc = ""]
+            #[doc = #open_doc]
+            #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            pub enum #name {
+                #( #[doc = #value_docs] #idents, )*
+                /// A value this version of the crate does not know, as the server sent it.
+                Other(::std::string::String),
+            }
+
+            impl #name {
+                /// The value as it is sent on the wire.
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        #( Self::#idents => #values, )*
+                        Self::Other(value) => value.as_str(),
+                    }
+                }
+
+                /// Whether the value is one the document lists.
+                pub fn is_known(&self) -> bool {
+                    !matches!(self, Self::Other(_))
+                }
+            }
+
+            impl ::std::convert::From<&str> for #name {
+                fn from(value: &str) -> Self {
+                    match value {
+                        #( #values => Self::#idents, )*
+                        other => Self::Other(other.to_owned()),
+                    }
+                }
+            }
+
+            impl ::std::convert::From<::std::string::String> for #name {
+                fn from(value: ::std::string::String) -> Self {
+                    Self::from(value.as_str())
+                }
+            }
+
+            impl ::std::str::FromStr for #name {
+                type Err = ::std::convert::Infallible;
+                fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                    Ok(Self::from(value))
+                }
+            }
+
+            impl ::std::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+
+            impl ::serde::Serialize for #name {
+                fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                    <::std::string::String as ::serde::Deserialize>::deserialize(deserializer).map(Self::from)
+                }
+            }
+        }
+    }
+}
+
+/// The enum values of an open-enum schema: its own `enum`, or that of its one
+/// `anyOf`/`oneOf` branch that has one.
+pub fn enum_values(schema: &Value) -> Option<Vec<String>> {
+    let strings = |v: &Value| -> Option<Vec<String>> {
+        v.as_array()?.iter().map(|x| x.as_str().map(str::to_owned)).collect()
+    };
+    if let Some(values) = schema.get("enum") {
+        return strings(values);
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(branches) = schema.get(key).and_then(Value::as_array) {
+            let with_enum: Vec<&Value> = branches.iter().filter_map(|b| b.get("enum")).collect();
+            if let [values] = with_enum.as_slice() {
+                return strings(values);
+            }
+        }
+    }
+    None
+}
+
+/// `global-admin` → `GlobalAdmin`, `dns_record` → `DnsRecord`.
+fn variant_name(value: &str) -> String {
+    let mut out = String::new();
+    for word in value.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            out.extend(first.to_uppercase());
+            out.push_str(chars.as_str());
+        }
+    }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'V');
+    }
+    out
+}
+
+fn is_module_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// What progenitor would treat as one response body type: the JSON schema of
+/// the `application/json` content (after following a response `$ref`), or
+/// none for a response without content.
+fn response_type_key(spec: &Value, response: &Value) -> String {
+    let response = match response.get("$ref").and_then(Value::as_str) {
+        Some(target) => spec.pointer(target.trim_start_matches('#')).unwrap_or(response),
+        None => response,
+    };
+    match response.get("content").and_then(Value::as_object) {
+        None => "none".to_owned(),
+        Some(content) if content.is_empty() => "none".to_owned(),
+        Some(content) => match content.get("application/json").and_then(|m| m.get("schema")) {
+            Some(schema) => schema.to_string(),
+            None => format!("raw {}", content.keys().cloned().collect::<Vec<_>>().join(",")),
+        },
+    }
+}
+
+/// Collects every `$ref` string under `value` with the path where it sits.
+fn collect_refs(value: &Value, at: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                if key == "$ref" {
+                    if let Some(target) = child.as_str() {
+                        out.push((at.clone(), target.to_owned()));
+                    }
+                    continue;
+                }
+                // Example values are data, not document structure.
+                if key == "value" && at.len() >= 2 && at[at.len() - 2] == "examples" {
+                    continue;
+                }
+                at.push(key.clone());
+                collect_refs(child, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                at.push(i.to_string());
+                collect_refs(child, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn rename_refs(value: &mut Value, renames: &BTreeMap<String, String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "$ref" {
+                    if let Some(new) = child.as_str().and_then(|t| renames.get(t)) {
+                        *child = Value::String(new.clone());
+                    }
+                } else {
+                    rename_refs(child, renames);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|c| rename_refs(c, renames)),
+        _ => {}
+    }
+}
+
+/// Finds the 1-based line of a place in block-style YAML, given as JSON
+/// pointer segments (object keys and array indices). Returns the line of the
+/// deepest segment found, or `None` when not even the first one is.
+pub fn locate(text: &str, segments: &[&str]) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = None;
+    let mut start = 0;
+    let mut parent_indent: Option<usize> = None;
+    for segment in segments {
+        let mut hit = None;
+        if let Ok(index) = segment.parse::<usize>() {
+            // The index-th `- ` item below the parent.
+            let mut count = 0;
+            let mut item_indent = None;
+            for (i, line) in lines.iter().enumerate().skip(start) {
+                let trimmed = line.trim_start();
+                if trimmed.is_empty() || trimmed.starts_with('#') {
+                    continue;
+                }
+                let indent = line.len() - trimmed.len();
+                if parent_indent.is_some_and(|p| indent < p) || (parent_indent == Some(indent) && !trimmed.starts_with('-')) {
+                    break;
+                }
+                if trimmed.starts_with("- ") || trimmed == "-" {
+                    if item_indent.is_none() {
+                        item_indent = Some(indent);
+                    }
+                    if item_indent == Some(indent) {
+                        if count == index {
+                            hit = Some((i, indent + 1));
+                            break;
+                        }
+                        count += 1;
+                    }
+                }
+            }
+        } else {
+            for (i, line) in lines.iter().enumerate().skip(start) {
+                let trimmed = line.trim_start().trim_start_matches("- ");
+                if trimmed.is_empty() || trimmed.starts_with('#') {
+                    continue;
+                }
+                let indent = line.len() - trimmed.len();
+                if parent_indent.is_some_and(|p| indent <= p) {
+                    break;
+                }
+                let Some((key, _)) = trimmed.split_once(':') else { continue };
+                let key = key.trim().trim_matches(|c| c == '\'' || c == '"');
+                if key == *segment {
+                    hit = Some((i, indent));
+                    break;
+                }
+            }
+        }
+        let Some((line, indent)) = hit else { break };
+        found = Some(line + 1);
+        start = line + 1;
+        parent_indent = Some(indent);
+    }
+    found
+}
+
+thread_local! {
+    static CAPTURED_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+    static CAPTURING: RefCell<bool> = const { RefCell::new(false) };
+}
+
+/// Runs progenitor, turning a panic into `Err(message)` without printing a
+/// backtrace. Panics on other threads still reach the previous hook.
+fn run_progenitor(
+    settings: &progenitor::GenerationSettings,
+    openapi: &openapiv3::OpenAPI,
+) -> Result<Result<TokenStream, progenitor::Error>, String> {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if CAPTURING.with(|c| *c.borrow()) {
+                let message = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+                CAPTURED_PANIC.with(|c| *c.borrow_mut() = Some(format!("{message}{location}")));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    CAPTURING.with(|c| *c.borrow_mut() = true);
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        progenitor::Generator::new(settings).generate_tokens(openapi)
+    }));
+    CAPTURING.with(|c| *c.borrow_mut() = false);
+    result.map_err(|_| {
+        CAPTURED_PANIC
+            .with(|c| c.borrow_mut().take())
+            .unwrap_or_else(|| "unknown panic".to_owned())
+    })
+}
