@@ -20,23 +20,29 @@ fn main() {
     println!("cargo::rerun-if-changed=openapi");
 
     if let Err(message) = run() {
-        // One clear error; no panic, no backtrace.
+        // One clear error; no panic, no backtrace. Cargo fails the build on
+        // `cargo::error` by itself; a non-zero exit would add a dump of the
+        // script's whole output around the message.
         for line in message.lines() {
             println!("cargo::error={line}");
         }
-        std::process::exit(1);
     }
 }
 
 fn run() -> Result<(), String> {
-    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").ok_or("CARGO_MANIFEST_DIR is not set")?);
+    let manifest_dir = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").ok_or("CARGO_MANIFEST_DIR is not set")?,
+    );
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
     let path = manifest_dir.join(DOCUMENT);
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{DOCUMENT}: cannot read the document: {e}"))?;
-    let modules = codegen::generate(DOCUMENT, &text, &codegen::Options::default()).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{DOCUMENT}: cannot read the document: {e}"))?;
+    let modules = codegen::generate(DOCUMENT, &text, &codegen::Options::default())
+        .map_err(|e| e.to_string())?;
     for module in modules {
         let target = out_dir.join(format!("{}.rs", module.vendor));
-        std::fs::write(&target, module.code).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        std::fs::write(&target, module.code)
+            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     }
     Ok(())
 }

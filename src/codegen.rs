@@ -102,8 +102,13 @@ impl std::error::Error for GenerateError {
 ///
 /// `file` is only used to name the document in errors. The result is ordered
 /// as the vendors appear in `servers`.
-pub fn generate(file: &str, text: &str, options: &Options) -> Result<Vec<VendorCode>, GenerateError> {
+pub fn generate(
+    file: &str,
+    text: &str,
+    options: &Options,
+) -> Result<Vec<VendorCode>, GenerateError> {
     let doc = Document::parse(file, text)?;
+    doc.check_response_types()?;
     doc.vendors()?
         .iter()
         .map(|vendor| {
@@ -189,7 +194,10 @@ impl<'a> Document<'a> {
                 line: location.as_ref().map(|l| l.line()),
                 column: location.as_ref().map(|l| l.column()),
                 place: None,
-                message: format!("the document is not valid yaml: {}", lowercase_first(&e.to_string())),
+                message: format!(
+                    "the document is not valid yaml: {}",
+                    lowercase_first(&e.to_string())
+                ),
                 source: Some(Box::new(e)),
             }
         })?;
@@ -200,10 +208,15 @@ impl<'a> Document<'a> {
     }
 
     /// An error at a place given as a JSON pointer's segments.
-    pub fn error_at(&self, segments: &[&str], place: impl Into<String>, message: impl Into<String>) -> GenerateError {
+    pub fn error_at(
+        &self,
+        segments: &[&str],
+        place: impl Into<String>,
+        message: impl Into<String>,
+    ) -> GenerateError {
         GenerateError {
             file: self.file.to_owned(),
-            line: locate(self.text, segments),
+            line: locate(self.text, &self.root, segments),
             column: None,
             place: Some(place.into()),
             message: message.into(),
@@ -238,8 +251,14 @@ impl<'a> Document<'a> {
         let mut refs = Vec::new();
         collect_refs(&self.root, &mut Vec::new(), &mut refs);
         for (at, target) in refs {
-            let at_segments: Vec<&str> = at.iter().map(String::as_str).collect();
-            let place = format!("#/{}", at.join("/"));
+            let at_segments: Vec<&str> = at.iter().map(String::as_str).chain(["$ref"]).collect();
+            let place = format!(
+                "#/{}",
+                at.iter()
+                    .map(|s| s.replace('~', "~0").replace('/', "~1"))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            );
             let Some(pointer) = target.strip_prefix('#') else {
                 return Err(self.error_at(
                     &at_segments,
@@ -263,7 +282,9 @@ impl<'a> Document<'a> {
         let servers = self.root.get("servers").and_then(Value::as_array);
         let mut vendors = Vec::new();
         for (index, server) in servers.into_iter().flatten().enumerate() {
-            let Some(name) = server.get("x-vendor") else { continue };
+            let Some(name) = server.get("x-vendor") else {
+                continue;
+            };
             let idx = index.to_string();
             let Some(name) = name.as_str().filter(|n| is_module_name(n)) else {
                 return Err(self.error_at(
@@ -273,7 +294,11 @@ impl<'a> Document<'a> {
                 ));
             };
             let Some(url) = server.get("url").and_then(Value::as_str) else {
-                return Err(self.error_at(&["servers", &idx], format!("servers[{index}]"), "the server has no `url`"));
+                return Err(self.error_at(
+                    &["servers", &idx],
+                    format!("servers[{index}]"),
+                    "the server has no `url`",
+                ));
             };
             if vendors.iter().any(|v: &Vendor| v.name == name) {
                 return Err(self.error_at(
@@ -317,7 +342,11 @@ impl<'a> Document<'a> {
     }
 
     /// The vendor an operation belongs to: the one vendor among its tags.
-    pub fn vendor_of<'v>(&self, op: &OperationRef<'_>, vendors: &'v [Vendor]) -> Result<&'v Vendor, GenerateError> {
+    pub fn vendor_of<'v>(
+        &self,
+        op: &OperationRef<'_>,
+        vendors: &'v [Vendor],
+    ) -> Result<&'v Vendor, GenerateError> {
         let tags: Vec<&str> = op
             .operation
             .get("tags")
@@ -326,14 +355,20 @@ impl<'a> Document<'a> {
             .flatten()
             .filter_map(Value::as_str)
             .collect();
-        let found: Vec<&Vendor> = vendors.iter().filter(|v| tags.contains(&v.name.as_str())).collect();
+        let found: Vec<&Vendor> = vendors
+            .iter()
+            .filter(|v| tags.contains(&v.name.as_str()))
+            .collect();
         let names: Vec<&str> = vendors.iter().map(|v| v.name.as_str()).collect();
         match found.as_slice() {
             [one] => Ok(one),
             [] => Err(self.error_at(
                 &["paths", &op.path, &op.method],
                 op.describe(),
-                format!("the operation has no vendor tag; give it exactly one of: {}", names.join(", ")),
+                format!(
+                    "the operation has no vendor tag; give it exactly one of: {}",
+                    names.join(", ")
+                ),
             )),
             _ => Err(self.error_at(
                 &["paths", &op.path, &op.method],
@@ -361,12 +396,17 @@ impl<'a> Document<'a> {
                 continue;
             }
             let mut operation = op.operation.clone();
-            let short = operation_id.strip_prefix(&vendor.operation_prefix()).unwrap_or(operation_id);
+            let short = operation_id
+                .strip_prefix(&vendor.operation_prefix())
+                .unwrap_or(operation_id);
             operation.insert("operationId".to_owned(), Value::String(short.to_owned()));
             let item = paths
                 .entry(op.path.clone())
                 .or_insert_with(|| {
-                    let mut item = self.root["paths"][&op.path].as_object().cloned().unwrap_or_default();
+                    let mut item = self.root["paths"][&op.path]
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default();
                     item.retain(|k, _| !METHODS.contains(&k.as_str()));
                     Value::Object(item)
                 })
@@ -391,7 +431,9 @@ impl<'a> Document<'a> {
         let prefix = vendor.type_prefix();
         if let Some(all) = self.root.get("components").and_then(Value::as_object) {
             for (kind, entries) in all {
-                let Some(entries) = entries.as_object() else { continue };
+                let Some(entries) = entries.as_object() else {
+                    continue;
+                };
                 let mut kept = Map::new();
                 for (name, value) in entries {
                     let pointer = format!("#/components/{kind}/{name}");
@@ -399,7 +441,10 @@ impl<'a> Document<'a> {
                     if kind != "securitySchemes" && !reached.contains(&pointer) {
                         continue;
                     }
-                    let short = name.strip_prefix(&prefix).filter(|s| !s.is_empty()).unwrap_or(name);
+                    let short = name
+                        .strip_prefix(&prefix)
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or(name);
                     if kept.contains_key(short) {
                         return Err(self.error_at(
                             &["components", kind, name],
@@ -431,8 +476,12 @@ impl<'a> Document<'a> {
         Ok(spec)
     }
 
-    fn generate_vendor(&self, vendor: &Vendor, spec: &Value, options: &Options) -> Result<String, GenerateError> {
-        self.check_response_types(spec)?;
+    fn generate_vendor(
+        &self,
+        vendor: &Vendor,
+        spec: &Value,
+        options: &Options,
+    ) -> Result<String, GenerateError> {
         let open_enums = self.open_enums(vendor, spec)?;
         let openapi: openapiv3::OpenAPI = serde_path_to_error::deserialize(spec).map_err(|e| {
             let segments: Vec<String> = e.path().iter().map(|s| s.to_string()).collect();
@@ -479,12 +528,17 @@ impl<'a> Document<'a> {
                 let mut err = self.error_at(
                     &[],
                     format!("vendor {}", vendor.name),
-                    format!("progenitor cannot generate this vendor's client: {}", lowercase_first(&e.to_string())),
+                    format!(
+                        "progenitor cannot generate this vendor's client: {}",
+                        lowercase_first(&e.to_string())
+                    ),
                 );
                 err.source = Some(Box::new(e));
                 return Err(err);
             }
-            Err(panic_message) => return Err(self.explain_panic(vendor, spec, &settings, &panic_message)),
+            Err(panic_message) => {
+                return Err(self.explain_panic(vendor, spec, &settings, &panic_message));
+            }
         };
 
         let mut file: syn::File = syn::parse2(tokens).map_err(|e| GenerateError {
@@ -522,44 +576,37 @@ impl<'a> Document<'a> {
 
     /// progenitor asserts one success type and one error type per operation;
     /// say so with the operation's name instead of letting it panic.
-    fn check_response_types(&self, spec: &Value) -> Result<(), GenerateError> {
-        let paths = spec.get("paths").and_then(Value::as_object);
-        for (path, item) in paths.into_iter().flatten() {
-            for method in METHODS {
-                let Some(op) = item.get(method).and_then(Value::as_object) else { continue };
-                let responses = op.get("responses").and_then(Value::as_object);
-                let mut success: BTreeMap<String, Vec<String>> = BTreeMap::new();
-                let mut error: BTreeMap<String, Vec<String>> = BTreeMap::new();
-                let has_success_range = responses.is_some_and(|r| r.keys().any(|k| k.eq_ignore_ascii_case("2XX")));
-                for (code, response) in responses.into_iter().flatten() {
-                    let key = response_type_key(spec, response);
-                    let is_success = code.starts_with('2');
-                    let is_default = code == "default";
-                    if is_success || (is_default && !has_success_range) {
-                        success.entry(key.clone()).or_default().push(code.clone());
-                    }
-                    if !is_success {
-                        error.entry(key).or_default().push(code.clone());
-                    }
+    /// progenitor asserts one success type and one error type per operation;
+    /// say so with the operation's name instead of letting it panic.
+    pub fn check_response_types(&self) -> Result<(), GenerateError> {
+        for op in self.operations() {
+            let responses = op.operation.get("responses").and_then(Value::as_object);
+            let mut success: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut error: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let has_success_range =
+                responses.is_some_and(|r| r.keys().any(|k| k.eq_ignore_ascii_case("2XX")));
+            for (code, response) in responses.into_iter().flatten() {
+                let key = response_type_key(&self.root, response);
+                let is_success = code.starts_with('2');
+                if is_success || (code == "default" && !has_success_range) {
+                    success.entry(key.clone()).or_default().push(code.clone());
                 }
-                for (what, kinds) in [("success", &success), ("error", &error)] {
-                    if kinds.len() > 1 {
-                        let groups: Vec<String> = kinds.values().map(|codes| codes.join("/")).collect();
-                        let op_ref = OperationRef {
-                            path: path.clone(),
-                            method: method.to_owned(),
-                            operation: op,
-                        };
-                        return Err(self.error_at(
-                            &["paths", path, method, "responses"],
-                            op_ref.describe(),
-                            format!(
-                                "the {what} responses have {} different body types (statuses {}); progenitor allows one {what} type per operation, so give them one shared schema",
-                                kinds.len(),
-                                groups.join(" vs ")
-                            ),
-                        ));
-                    }
+                if !is_success {
+                    error.entry(key).or_default().push(code.clone());
+                }
+            }
+            for (what, kinds) in [("success", &success), ("error", &error)] {
+                if kinds.len() > 1 {
+                    let groups: Vec<String> = kinds.values().map(|codes| codes.join("/")).collect();
+                    return Err(self.error_at(
+                        &["paths", &op.path, &op.method, "responses"],
+                        op.describe(),
+                        format!(
+                            "the {what} responses have {} different body types (statuses {}); progenitor allows one {what} type per operation, so give them one shared schema",
+                            kinds.len(),
+                            groups.join(" vs ")
+                        ),
+                    ));
                 }
             }
         }
@@ -567,14 +614,20 @@ impl<'a> Document<'a> {
     }
 
     fn open_enums(&self, vendor: &Vendor, spec: &Value) -> Result<Vec<OpenEnum>, GenerateError> {
-        let schemas = spec.pointer("/components/schemas").and_then(Value::as_object);
+        let schemas = spec
+            .pointer("/components/schemas")
+            .and_then(Value::as_object);
         let mut out = Vec::new();
         for (name, schema) in schemas.into_iter().flatten() {
             if schema.get("x-open-enum").and_then(Value::as_bool) != Some(true) {
                 continue;
             }
             let original = format!("{}{name}", vendor.type_prefix());
-            let original = if self.root.pointer(&format!("/components/schemas/{original}")).is_some() {
+            let original = if self
+                .root
+                .pointer(&format!("/components/schemas/{original}"))
+                .is_some()
+            {
                 original
             } else {
                 name.clone()
@@ -590,7 +643,10 @@ impl<'a> Document<'a> {
             let mut variants = Vec::new();
             for value in &values {
                 let variant = variant_name(value);
-                if variant.is_empty() || variant == "Other" || variants.iter().any(|(v, _)| v == &variant) {
+                if variant.is_empty()
+                    || variant == "Other"
+                    || variants.iter().any(|(v, _)| v == &variant)
+                {
                     return Err(self.error_at(
                         &segments,
                         format!("schema {original}"),
@@ -601,7 +657,10 @@ impl<'a> Document<'a> {
             }
             out.push(OpenEnum {
                 name: name.clone(),
-                description: schema.get("description").and_then(Value::as_str).map(str::to_owned),
+                description: schema
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 variants,
             });
         }
@@ -617,20 +676,28 @@ impl<'a> Document<'a> {
         settings: &progenitor::GenerationSettings,
         message: &str,
     ) -> GenerateError {
-        let paths = spec.get("paths").and_then(Value::as_object).cloned().unwrap_or_default();
+        let paths = spec
+            .get("paths")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         for (path, item) in &paths {
             for method in METHODS {
                 let Some(op) = item.get(method) else { continue };
                 let mut single_item = item.as_object().cloned().unwrap_or_default();
                 single_item.retain(|k, _| !METHODS.contains(&k.as_str()) || k == method);
                 let mut single = spec.clone();
-                single["paths"] = Value::Object(Map::from_iter([(path.clone(), Value::Object(single_item))]));
-                let Ok(openapi) = serde_json::from_value::<openapiv3::OpenAPI>(single) else { continue };
+                single["paths"] =
+                    Value::Object(Map::from_iter([(path.clone(), Value::Object(single_item))]));
+                let Ok(openapi) = serde_json::from_value::<openapiv3::OpenAPI>(single) else {
+                    continue;
+                };
                 if run_progenitor(settings, &openapi).is_err() {
+                    let original = self.root["paths"][path][method].as_object();
                     let op_ref = OperationRef {
                         path: path.clone(),
                         method: method.to_owned(),
-                        operation: op.as_object().expect("operations are objects"),
+                        operation: original.or(op.as_object()).expect("operations are objects"),
                     };
                     return self.error_at(
                         &["paths", path, method],
@@ -660,10 +727,18 @@ struct OpenEnum {
 impl OpenEnum {
     fn tokens(&self) -> TokenStream {
         let name = format_ident!("{}", self.name);
-        let doc = self.description.as_deref().unwrap_or("A string with known values.").trim();
+        let doc = self
+            .description
+            .as_deref()
+            .unwrap_or("A string with known values.")
+            .trim();
         let open_doc = "This enum is open: a value the server sends that this version of the crate \
                         does not know parses as [`Self::Other`] and serializes back unchanged.";
-        let idents: Vec<_> = self.variants.iter().map(|(v, _)| format_ident!("{}", v)).collect();
+        let idents: Vec<_> = self
+            .variants
+            .iter()
+            .map(|(v, _)| format_ident!("{}", v))
+            .collect();
         let values: Vec<&str> = self.variants.iter().map(|(_, v)| v.as_str()).collect();
         let value_docs: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
         quote! {
@@ -739,7 +814,10 @@ impl OpenEnum {
 /// `anyOf`/`oneOf` branch that has one.
 pub fn enum_values(schema: &Value) -> Option<Vec<String>> {
     let strings = |v: &Value| -> Option<Vec<String>> {
-        v.as_array()?.iter().map(|x| x.as_str().map(str::to_owned)).collect()
+        v.as_array()?
+            .iter()
+            .map(|x| x.as_str().map(str::to_owned))
+            .collect()
     };
     if let Some(values) = schema.get("enum") {
         return strings(values);
@@ -758,7 +836,10 @@ pub fn enum_values(schema: &Value) -> Option<Vec<String>> {
 /// `global-admin` → `GlobalAdmin`, `dns_record` → `DnsRecord`.
 fn variant_name(value: &str) -> String {
     let mut out = String::new();
-    for word in value.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in value
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         let mut chars = word.chars();
         if let Some(first) = chars.next() {
             out.extend(first.to_uppercase());
@@ -773,7 +854,9 @@ fn variant_name(value: &str) -> String {
 
 fn is_module_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn lowercase_first(s: &str) -> String {
@@ -789,15 +872,23 @@ fn lowercase_first(s: &str) -> String {
 /// none for a response without content.
 fn response_type_key(spec: &Value, response: &Value) -> String {
     let response = match response.get("$ref").and_then(Value::as_str) {
-        Some(target) => spec.pointer(target.trim_start_matches('#')).unwrap_or(response),
+        Some(target) => spec
+            .pointer(target.trim_start_matches('#'))
+            .unwrap_or(response),
         None => response,
     };
     match response.get("content").and_then(Value::as_object) {
         None => "none".to_owned(),
         Some(content) if content.is_empty() => "none".to_owned(),
-        Some(content) => match content.get("application/json").and_then(|m| m.get("schema")) {
+        Some(content) => match content
+            .get("application/json")
+            .and_then(|m| m.get("schema"))
+        {
             Some(schema) => schema.to_string(),
-            None => format!("raw {}", content.keys().cloned().collect::<Vec<_>>().join(",")),
+            None => format!(
+                "raw {}",
+                content.keys().cloned().collect::<Vec<_>>().join(",")
+            ),
         },
     }
 }
@@ -852,16 +943,24 @@ fn rename_refs(value: &mut Value, renames: &BTreeMap<String, String>) {
 }
 
 /// Finds the 1-based line of a place in block-style YAML, given as JSON
-/// pointer segments (object keys and array indices). Returns the line of the
-/// deepest segment found, or `None` when not even the first one is.
-pub fn locate(text: &str, segments: &[&str]) -> Option<usize> {
+/// pointer segments (object keys and array indices; `root` is the parsed
+/// document, which tells the two apart). Returns the line of the deepest
+/// segment found, or `None` when not even the first one is.
+pub fn locate(text: &str, root: &Value, segments: &[&str]) -> Option<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let mut found = None;
     let mut start = 0;
     let mut parent_indent: Option<usize> = None;
+    let mut node = Some(root);
     for segment in segments {
         let mut hit = None;
-        if let Ok(index) = segment.parse::<usize>() {
+        let in_array = node.is_some_and(Value::is_array);
+        node = match node {
+            Some(Value::Array(items)) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            Some(Value::Object(map)) => map.get(*segment),
+            _ => None,
+        };
+        if let (true, Ok(index)) = (in_array, segment.parse::<usize>()) {
             // The index-th `- ` item below the parent.
             let mut count = 0;
             let mut item_indent = None;
@@ -871,7 +970,9 @@ pub fn locate(text: &str, segments: &[&str]) -> Option<usize> {
                     continue;
                 }
                 let indent = line.len() - trimmed.len();
-                if parent_indent.is_some_and(|p| indent < p) || (parent_indent == Some(indent) && !trimmed.starts_with('-')) {
+                if parent_indent.is_some_and(|p| indent < p)
+                    || (parent_indent == Some(indent) && !trimmed.starts_with('-'))
+                {
                     break;
                 }
                 if trimmed.starts_with("- ") || trimmed == "-" {
@@ -897,7 +998,9 @@ pub fn locate(text: &str, segments: &[&str]) -> Option<usize> {
                 if parent_indent.is_some_and(|p| indent <= p) {
                     break;
                 }
-                let Some((key, _)) = trimmed.split_once(':') else { continue };
+                let Some((key, _)) = trimmed.split_once(':') else {
+                    continue;
+                };
                 let key = key.trim().trim_matches(|c| c == '\'' || c == '"');
                 if key == *segment {
                     hit = Some((i, indent));
@@ -935,8 +1038,7 @@ fn run_progenitor(
                     .map(|s| s.to_string())
                     .or_else(|| info.payload().downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".to_owned());
-                let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-                CAPTURED_PANIC.with(|c| *c.borrow_mut() = Some(format!("{message}{location}")));
+                CAPTURED_PANIC.with(|c| *c.borrow_mut() = Some(message));
             } else {
                 previous(info);
             }

@@ -22,7 +22,11 @@ fn prepare(request: &mut reqwest::Request) {
 macro_rules! hooks_for {
     ($client:ty) => {
         impl ClientHooks<Inner> for $client {
-            async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), Error<E>> {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                _info: &OperationInfo,
+            ) -> Result<(), Error<E>> {
                 prepare(request);
                 Ok(())
             }

@@ -15,7 +15,13 @@ pub mod codegen;
 /// Client for the Hybridbox invitation API (`https://api.hybridbox.io`).
 ///
 /// Generated from the operations tagged `hybridbox` in the document.
-#[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic, rustdoc::all)]
+#[allow(
+    missing_docs,
+    unused_imports,
+    clippy::all,
+    clippy::pedantic,
+    rustdoc::all
+)]
 pub mod hybridbox {
     include!(concat!(env!("OUT_DIR"), "/hybridbox.rs"));
 }
@@ -23,7 +29,13 @@ pub mod hybridbox {
 /// Client for the Automox invitation API (`https://console.automox.com/api`).
 ///
 /// Generated from the operations tagged `automox` in the document.
-#[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic, rustdoc::all)]
+#[allow(
+    missing_docs,
+    unused_imports,
+    clippy::all,
+    clippy::pedantic,
+    rustdoc::all
+)]
 pub mod automox {
     include!(concat!(env!("OUT_DIR"), "/automox.rs"));
 }

@@ -1,0 +1,128 @@
+//! A broken document fails generation with one message naming the file, the
+//! line and the problem, never with a panic. Each case is a small document in
+//! `tests/data/broken/`, run through the same generation module build.rs uses.
+
+#[path = "../src/codegen.rs"]
+#[allow(dead_code)]
+mod codegen;
+
+use std::path::Path;
+
+/// Generates from a broken document and returns the error's message.
+fn error_for(name: &str) -> codegen::GenerateError {
+    let file = format!("tests/data/broken/{name}.yaml");
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&file)).unwrap();
+    match codegen::generate(&file, &text, &codegen::Options::default()) {
+        Ok(_) => panic!("{file} generated code, but it is broken"),
+        Err(e) => e,
+    }
+}
+
+fn assert_error(name: &str, line: usize, place: Option<&str>, fragment: &str) {
+    let error = error_for(name);
+    let shown = error.to_string();
+    let file = format!("tests/data/broken/{name}.yaml");
+    assert_eq!(error.file, file, "{shown}");
+    assert_eq!(error.line, Some(line), "{shown}");
+    assert_eq!(error.place.as_deref(), place, "{shown}");
+    assert!(shown.starts_with(&format!("{file}:{line}")), "{shown}");
+    assert!(
+        shown.contains(fragment),
+        "expected `{fragment}` in: {shown}"
+    );
+    assert_eq!(shown.lines().count(), 1, "one line: {shown}");
+}
+
+#[test]
+fn malformed_yaml_names_the_line_and_column() {
+    let error = error_for("malformed_yaml");
+    assert_eq!(error.line, Some(12), "{error}");
+    assert!(error.column.is_some(), "{error}");
+    assert!(
+        error.to_string().contains("the document is not valid yaml"),
+        "{error}"
+    );
+    assert!(
+        std::error::Error::source(&error).is_some(),
+        "the yaml error is chained"
+    );
+}
+
+#[test]
+fn openapi_3_1_is_refused_with_the_reason() {
+    assert_error(
+        "openapi_3_1",
+        1,
+        Some("openapi"),
+        "openapi 3.1.0 is not supported",
+    );
+}
+
+#[test]
+fn missing_operation_id_names_the_operation() {
+    assert_error(
+        "missing_operation_id",
+        16,
+        Some("operation POST /things"),
+        "the operation has no operationId",
+    );
+}
+
+#[test]
+fn operation_without_vendor_tag_names_the_operation_and_the_vendors() {
+    assert_error(
+        "no_vendor_tag",
+        19,
+        Some("operation GET /widgets (list_widgets)"),
+        "the operation has no vendor tag; give it exactly one of: acme, globex",
+    );
+}
+
+#[test]
+fn two_success_types_name_the_operation_and_statuses() {
+    assert_error(
+        "two_success_types",
+        13,
+        Some("operation POST /things (acme_create_thing)"),
+        "the success responses have 2 different body types (statuses",
+    );
+}
+
+#[test]
+fn two_error_types_name_the_operation_and_statuses() {
+    assert_error(
+        "two_error_types",
+        13,
+        Some("operation GET /things (acme_list_things)"),
+        "the error responses have 2 different body types (statuses 400 vs 500)",
+    );
+}
+
+#[test]
+fn dangling_ref_names_the_reference() {
+    assert_error(
+        "dangling_ref",
+        19,
+        Some("#/paths/~1things/get/responses/200/content/application~1json/schema"),
+        "$ref `#/components/schemas/AcmeThing` points to nothing",
+    );
+}
+
+#[test]
+fn a_progenitor_panic_is_caught_and_pinned_to_its_operation() {
+    assert_error(
+        "progenitor_panics",
+        16,
+        Some("operation POST /things (acme_create_thing)"),
+        "progenitor failed on this operation (it panicked: not yet implemented: more media types than expected for create_thing: 2)",
+    );
+}
+
+#[test]
+fn the_real_document_generates_both_vendors() {
+    let file = "openapi/invitations.yaml";
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+    let modules = codegen::generate(file, &text, &codegen::Options::default()).unwrap();
+    let vendors: Vec<&str> = modules.iter().map(|m| m.vendor.as_str()).collect();
+    assert_eq!(vendors, ["hybridbox", "automox"]);
+}
