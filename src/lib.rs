@@ -1,10 +1,4 @@
-//! Typed clients for two third-party "invite a user to an account" APIs:
-//! [Hybridbox](hybridbox) and [Automox](automox).
-//!
-//! Both clients are generated at compile time by progenitor from the
-//! hand-written OpenAPI document `openapi/invitations.yaml`; nothing in the
-//! vendor modules is written by hand.
-
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 pub mod hooks;

@@ -1,0 +1,101 @@
+//! The generated code as a reviewed artefact, and build.rs as a maintainer
+//! meets it.
+//!
+//! `tests/snapshots/<vendor>.rs` holds what build.rs generated from the
+//! document, so that every change to the document shows its Rust diff in
+//! review. When the document changes, refresh the snapshots with
+//! `INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --test generated_code`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const VENDORS: [&str; 2] = ["hybridbox", "automox"];
+const REFRESH: &str = "INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --test generated_code";
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn snapshots_match_the_generated_code() {
+    let update = std::env::var_os("INVITATIONS_UPDATE_SNAPSHOTS").is_some();
+    let mut stale = Vec::new();
+    for vendor in VENDORS {
+        let generated = std::fs::read_to_string(Path::new(env!("OUT_DIR")).join(format!("{vendor}.rs"))).unwrap();
+        let snapshot_path = manifest_dir().join("tests/snapshots").join(format!("{vendor}.rs"));
+        let snapshot = std::fs::read_to_string(&snapshot_path).unwrap_or_default();
+        if snapshot == generated {
+            continue;
+        }
+        if update {
+            std::fs::create_dir_all(snapshot_path.parent().unwrap()).unwrap();
+            std::fs::write(&snapshot_path, generated).unwrap();
+        } else {
+            stale.push(format!("tests/snapshots/{vendor}.rs"));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "the snapshot of the generated code is stale ({}); review the change and refresh it with:\n    {REFRESH}",
+        stale.join(", ")
+    );
+}
+
+/// The build script that cargo compiled for this crate. Cargo puts it in a
+/// sibling of this build's `OUT_DIR` (`target/<profile>/build/invitations-*`).
+fn build_script() -> PathBuf {
+    let build_dir = Path::new(env!("OUT_DIR")).parent().unwrap().parent().unwrap();
+    std::fs::read_dir(build_dir)
+        .unwrap()
+        .filter_map(|entry| {
+            let path = entry.ok()?.path().join("build-script-build");
+            let name = path.parent()?.file_name()?.to_str()?.to_owned();
+            let modified = path.metadata().ok()?.modified().ok()?;
+            name.starts_with("invitations-").then_some((modified, path))
+        })
+        .max()
+        .map(|(_, path)| path)
+        .expect("cargo built the build script")
+}
+
+/// Runs the build script on a copy of the crate whose document is `text`.
+fn run_build_script(name: &str, text: &str) -> std::process::Output {
+    let root = std::env::temp_dir().join(format!("invitations-build-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("openapi")).unwrap();
+    std::fs::create_dir_all(root.join("out")).unwrap();
+    std::fs::write(root.join("openapi/invitations.yaml"), text).unwrap();
+    let output = Command::new(build_script())
+        .env("CARGO_MANIFEST_DIR", &root)
+        .env("OUT_DIR", root.join("out"))
+        .output()
+        .unwrap();
+    let generated = root.join("out/hybridbox.rs").exists();
+    std::fs::remove_dir_all(&root).unwrap();
+    assert_eq!(generated, output.stdout.windows(13).all(|w| w != b"cargo::error="));
+    output
+}
+
+#[test]
+fn build_script_reports_a_broken_document_as_one_cargo_error() {
+    let document = include_str!("../openapi/invitations.yaml").replacen("openapi: 3.0.3", "openapi: 3.1.0", 1);
+    let output = run_build_script("broken", &document);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let errors: Vec<&str> = stdout.lines().filter(|l| l.starts_with("cargo::error=")).collect();
+    assert_eq!(
+        errors,
+        ["cargo::error=openapi/invitations.yaml:1: openapi: openapi 3.1.0 is not supported: progenitor reads openapi 3.0.x only; write the document as 3.0.3"],
+        "{stdout}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn build_script_generates_from_the_real_document_and_watches_only_openapi() {
+    let output = run_build_script("good", include_str!("../openapi/invitations.yaml"));
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let reruns: Vec<&str> = stdout.lines().filter(|l| l.contains("rerun-if")).collect();
+    assert_eq!(reruns, ["cargo::rerun-if-changed=openapi"]);
+}
