@@ -420,10 +420,10 @@ impl<'a> Document<'a> {
         let mut queue = Vec::new();
         collect_refs(&Value::Object(paths.clone()), &mut Vec::new(), &mut queue);
         while let Some((_, target)) = queue.pop() {
-            if reached.insert(target.clone()) {
-                if let Some(value) = self.root.pointer(target.trim_start_matches('#')) {
-                    collect_refs(value, &mut Vec::new(), &mut queue);
-                }
+            if reached.insert(target.clone())
+                && let Some(value) = self.root.pointer(target.trim_start_matches('#'))
+            {
+                collect_refs(value, &mut Vec::new(), &mut queue);
             }
         }
         let mut components = Map::new();

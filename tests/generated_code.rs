@@ -21,8 +21,12 @@ fn snapshots_match_the_generated_code() {
     let update = std::env::var_os("INVITATIONS_UPDATE_SNAPSHOTS").is_some();
     let mut stale = Vec::new();
     for vendor in VENDORS {
-        let generated = std::fs::read_to_string(Path::new(env!("OUT_DIR")).join(format!("{vendor}.rs"))).unwrap();
-        let snapshot_path = manifest_dir().join("tests/snapshots").join(format!("{vendor}.rs"));
+        let generated =
+            std::fs::read_to_string(Path::new(env!("OUT_DIR")).join(format!("{vendor}.rs")))
+                .unwrap();
+        let snapshot_path = manifest_dir()
+            .join("tests/snapshots")
+            .join(format!("{vendor}.rs"));
         let snapshot = std::fs::read_to_string(&snapshot_path).unwrap_or_default();
         if snapshot == generated {
             continue;
@@ -44,7 +48,11 @@ fn snapshots_match_the_generated_code() {
 /// The build script that cargo compiled for this crate. Cargo puts it in a
 /// sibling of this build's `OUT_DIR` (`target/<profile>/build/invitations-*`).
 fn build_script() -> PathBuf {
-    let build_dir = Path::new(env!("OUT_DIR")).parent().unwrap().parent().unwrap();
+    let build_dir = Path::new(env!("OUT_DIR"))
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap();
     std::fs::read_dir(build_dir)
         .unwrap()
         .filter_map(|entry| {
@@ -60,7 +68,8 @@ fn build_script() -> PathBuf {
 
 /// Runs the build script on a copy of the crate whose document is `text`.
 fn run_build_script(name: &str, text: &str) -> std::process::Output {
-    let root = std::env::temp_dir().join(format!("invitations-build-{name}-{}", std::process::id()));
+    let root =
+        std::env::temp_dir().join(format!("invitations-build-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("openapi")).unwrap();
     std::fs::create_dir_all(root.join("out")).unwrap();
@@ -72,20 +81,29 @@ fn run_build_script(name: &str, text: &str) -> std::process::Output {
         .unwrap();
     let generated = root.join("out/hybridbox.rs").exists();
     std::fs::remove_dir_all(&root).unwrap();
-    assert_eq!(generated, output.stdout.windows(13).all(|w| w != b"cargo::error="));
+    assert_eq!(
+        generated,
+        output.stdout.windows(13).all(|w| w != b"cargo::error=")
+    );
     output
 }
 
 #[test]
 fn build_script_reports_a_broken_document_as_one_cargo_error() {
-    let document = include_str!("../openapi/invitations.yaml").replacen("openapi: 3.0.3", "openapi: 3.1.0", 1);
+    let document =
+        include_str!("../openapi/invitations.yaml").replacen("openapi: 3.0.3", "openapi: 3.1.0", 1);
     let output = run_build_script("broken", &document);
     let stdout = String::from_utf8(output.stdout).unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
-    let errors: Vec<&str> = stdout.lines().filter(|l| l.starts_with("cargo::error=")).collect();
+    let errors: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("cargo::error="))
+        .collect();
     assert_eq!(
         errors,
-        ["cargo::error=openapi/invitations.yaml:1: openapi: openapi 3.1.0 is not supported: progenitor reads openapi 3.0.x only; write the document as 3.0.3"],
+        [
+            "cargo::error=openapi/invitations.yaml:1: openapi: openapi 3.1.0 is not supported: progenitor reads openapi 3.0.x only; write the document as 3.0.3"
+        ],
         "{stdout}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");

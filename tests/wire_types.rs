@@ -16,43 +16,60 @@ fn document() -> Value {
 /// A `seed` example of the document, following one `$ref` to a named example.
 fn seed(pointer: &str) -> Value {
     let doc = document();
-    let example = doc.pointer(pointer).unwrap_or_else(|| panic!("no example at {pointer}"));
+    let example = doc
+        .pointer(pointer)
+        .unwrap_or_else(|| panic!("no example at {pointer}"));
     let example = match example.get("$ref").and_then(Value::as_str) {
-        Some(target) => doc.pointer(target.trim_start_matches('#')).expect("example ref resolves"),
+        Some(target) => doc
+            .pointer(target.trim_start_matches('#'))
+            .expect("example ref resolves"),
         None => example,
     };
     example["value"].clone()
 }
 
-const HYBRIDBOX_CREATE: &str = "/paths/~1v1~1public~1accounts~1{account_id}~1auth~1invitations/post";
+const HYBRIDBOX_CREATE: &str =
+    "/paths/~1v1~1public~1accounts~1{account_id}~1auth~1invitations/post";
 const AUTOMOX_CREATE: &str = "/paths/~1accounts~1{accountId}~1invitations/post";
 
 fn request_seed(operation: &str) -> Value {
-    seed(&format!("{operation}/requestBody/content/application~1json/examples/seed"))
+    seed(&format!(
+        "{operation}/requestBody/content/application~1json/examples/seed"
+    ))
 }
 
 fn response_seed(operation: &str, status: &str) -> Value {
-    seed(&format!("{operation}/responses/{status}/content/application~1json/examples/seed"))
+    seed(&format!(
+        "{operation}/responses/{status}/content/application~1json/examples/seed"
+    ))
 }
 
 #[test]
 fn hybridbox_request_sample_is_what_the_builders_produce() {
-    let request: hybridbox::types::CreateInvitationRequest = hybridbox::types::CreateInvitationRequest::builder()
-        .email("<string>")
-        .locale("<string>".to_owned())
-        .note("<string>".to_owned())
-        .assignments(vec![
-            hybridbox::types::AssignmentRequest::builder()
-                .capability_key("<string>".to_owned())
-                .group_id("<string>".to_owned())
-                .resource_id("3c90c3cc-0d44-4b50-8888-8dd25736052a".parse::<uuid::Uuid>().unwrap())
-                .role_key("<string>".to_owned())
-                .try_into()
-                .unwrap(),
-        ])
-        .try_into()
-        .unwrap();
-    assert_eq!(serde_json::to_value(&request).unwrap(), request_seed(HYBRIDBOX_CREATE));
+    let request: hybridbox::types::CreateInvitationRequest =
+        hybridbox::types::CreateInvitationRequest::builder()
+            .email("<string>")
+            .locale("<string>".to_owned())
+            .note("<string>".to_owned())
+            .assignments(vec![
+                hybridbox::types::AssignmentRequest::builder()
+                    .capability_key("<string>".to_owned())
+                    .group_id("<string>".to_owned())
+                    .resource_id(
+                        "3c90c3cc-0d44-4b50-8888-8dd25736052a"
+                            .parse::<uuid::Uuid>()
+                            .unwrap(),
+                    )
+                    .role_key("<string>".to_owned())
+                    .try_into()
+                    .unwrap(),
+            ])
+            .try_into()
+            .unwrap();
+    assert_eq!(
+        serde_json::to_value(&request).unwrap(),
+        request_seed(HYBRIDBOX_CREATE)
+    );
 }
 
 #[test]
@@ -64,16 +81,20 @@ fn automox_request_sample_is_what_the_builders_produce() {
             .try_into()
             .unwrap()
     };
-    let request: automox::types::CreateInvitationRequest = automox::types::CreateInvitationRequest::builder()
-        .email("john.doe@example.com")
-        .account_rbac_role(automox::types::AccountRbacRole::GlobalAdmin)
-        .zone_assignments(vec![
-            zone("3a55518d-2488-6f4e-55fb-a40fc120cd12"),
-            zone("470b44ab-f667-b9bb-fcab-d8faf8696b24"),
-        ])
-        .try_into()
-        .unwrap();
-    assert_eq!(serde_json::to_value(&request).unwrap(), request_seed(AUTOMOX_CREATE));
+    let request: automox::types::CreateInvitationRequest =
+        automox::types::CreateInvitationRequest::builder()
+            .email("john.doe@example.com")
+            .account_rbac_role(automox::types::AccountRbacRole::GlobalAdmin)
+            .zone_assignments(vec![
+                zone("3a55518d-2488-6f4e-55fb-a40fc120cd12"),
+                zone("470b44ab-f667-b9bb-fcab-d8faf8696b24"),
+            ])
+            .try_into()
+            .unwrap();
+    assert_eq!(
+        serde_json::to_value(&request).unwrap(),
+        request_seed(AUTOMOX_CREATE)
+    );
 }
 
 #[test]
@@ -87,7 +108,8 @@ fn hybridbox_response_sample_round_trips_without_losing_a_field() {
 #[test]
 fn automox_response_sample_round_trips_without_losing_a_field() {
     let sample = response_seed(AUTOMOX_CREATE, "201");
-    let invitations: Vec<automox::types::Invitation> = serde_json::from_value(sample.clone()).unwrap();
+    let invitations: Vec<automox::types::Invitation> =
+        serde_json::from_value(sample.clone()).unwrap();
     assert_eq!(invitations.len(), 1);
     let inviter = invitations[0].inviter.as_ref().unwrap();
     assert_eq!(inviter.id, Some(97149829));
@@ -111,9 +133,14 @@ fn unknown_enum_values_and_fields_parse_and_the_values_are_kept() {
     let assignment = &invitation.assignments[0];
     assert_eq!(
         assignment.grant_kind,
-        Some(hybridbox::types::GrantKind::Other("delegated_admin".to_owned()))
+        Some(hybridbox::types::GrantKind::Other(
+            "delegated_admin".to_owned()
+        ))
     );
-    assert_eq!(assignment.resource_type, Some(hybridbox::types::ResourceType::DnsRecord));
+    assert_eq!(
+        assignment.resource_type,
+        Some(hybridbox::types::ResourceType::DnsRecord)
+    );
     let context = invitation.permission_context.as_ref().unwrap();
     assert!(!context.subject_type.as_ref().unwrap().is_known());
 
@@ -142,12 +169,16 @@ fn automox_role_spellings_from_both_vendor_schemas_parse() {
         Some(automox::types::GrantedAccountRbacRole::NonGlobalAdmin)
     );
     assert_eq!(inviter.two_factor_authentication, None);
-    assert_eq!(invitation.zones[0].rbac_role.as_ref().unwrap().as_str(), "zone-auditor");
+    assert_eq!(
+        invitation.zones[0].rbac_role.as_ref().unwrap().as_str(),
+        "zone-auditor"
+    );
 }
 
 #[test]
 fn request_enums_stay_closed() {
-    let err = serde_json::from_value::<automox::types::AccountRbacRole>(json!("no-global-access")).unwrap_err();
+    let err = serde_json::from_value::<automox::types::AccountRbacRole>(json!("no-global-access"))
+        .unwrap_err();
     assert!(err.to_string().contains("no-global-access"), "{err}");
     assert_eq!(
         serde_json::to_value(automox::types::AccountRbacRole::NonGlobalAdmin).unwrap(),
