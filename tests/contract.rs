@@ -1,0 +1,253 @@
+//! Contract tests: the typed clients against Prism, which serves
+//! `openapi/invitations.yaml` as a mock on 127.0.0.1 and validates every
+//! request it receives against the document (`--errors`: a request that breaks
+//! the document gets a 4xx and an `sl-violations` header).
+//!
+//! Prism is an npm tool pinned in `package-lock.json`; `scripts/test` installs
+//! it and runs these tests. A plain `cargo test` lists them as ignored.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use invitations::{automox, hybridbox};
+
+/// A Prism mock server on a free loopback port, stopped on drop.
+struct Prism {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Prism {
+    fn start() -> Prism {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let prism = root.join("node_modules/.bin/prism");
+        assert!(
+            prism.exists(),
+            "{} is missing: run `npm ci` (scripts/test does)",
+            prism.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(prism)
+            .args([
+                "mock",
+                "openapi/invitations.yaml",
+                "--errors",
+                "--host",
+                "127.0.0.1",
+                "--port",
+            ])
+            .arg(port.to_string())
+            .current_dir(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prism starts");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        // Readiness wait, not a timing assertion: give up after ~2 minutes.
+        for _ in 0..1200 {
+            if TcpStream::connect(addr).is_ok() {
+                return Prism { child, addr };
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("prism did not start listening on {addr}");
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A reqwest client that sends the bearer token Prism checks for.
+fn http() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        "Bearer contract-test".parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+fn hybridbox_client(prism: &Prism) -> hybridbox::Client {
+    hybridbox::Client::new_with_client(&prism.url(), http(), Default::default())
+}
+
+fn automox_client(prism: &Prism) -> automox::Client {
+    automox::Client::new_with_client(&prism.url(), http(), Default::default())
+}
+
+fn assert_no_violations(headers: &reqwest::header::HeaderMap, what: &str) {
+    assert!(
+        headers.get("sl-violations").is_none(),
+        "prism reports violations for {what}: {:?}",
+        headers.get("sl-violations")
+    );
+}
+
+fn uuid(s: &str) -> uuid::Uuid {
+    s.parse().unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs Prism from npm; scripts/test installs it and runs these"]
+async fn every_operation_conforms_with_all_fields_and_with_the_minimum() {
+    let prism = Prism::start();
+    let account = uuid("c0faadbe-7246-24e6-5daa-9861d44b3660");
+    let hybridbox = hybridbox_client(&prism);
+
+    // Hybridbox create: every optional field, then only the email.
+    let full = hybridbox::types::CreateInvitationRequest::builder()
+        .email("ada@example.com")
+        .locale("en-GB".to_owned())
+        .note("welcome aboard".to_owned())
+        .assignments(vec![
+            hybridbox::types::AssignmentRequest::builder()
+                .capability_key("dns.records.write".to_owned())
+                .group_id("ops".to_owned())
+                .resource_id(uuid("3c90c3cc-0d44-4b50-8888-8dd25736052a"))
+                .role_key("dns_manager".to_owned())
+                .try_into()
+                .unwrap(),
+        ]);
+    let minimal = hybridbox::types::CreateInvitationRequest::builder().email("ada@example.com");
+    for (what, body) in [
+        ("hybridbox create (all fields)", full),
+        ("hybridbox create (minimum)", minimal),
+    ] {
+        let response = hybridbox
+            .create_invitation()
+            .account_id(account)
+            .body(body)
+            .send()
+            .await;
+        let response = response.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_no_violations(response.headers(), what);
+        assert!(
+            !response.email.is_empty(),
+            "{what}: the mock answered an invitation"
+        );
+    }
+
+    // Hybridbox list: with both filters, then with none.
+    let response = hybridbox
+        .list_invitations()
+        .account_id(account)
+        .email("ada@example.com")
+        .status("pending")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("hybridbox list (filters): {e}"));
+    assert_no_violations(response.headers(), "hybridbox list (filters)");
+    let response = hybridbox
+        .list_invitations()
+        .account_id(account)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("hybridbox list (minimum): {e}"));
+    assert_no_violations(response.headers(), "hybridbox list (minimum)");
+
+    // Hybridbox resend: with a locale, then with an empty body.
+    let invitation = uuid("470b44ab-f667-b9bb-fcab-d8faf8696b24");
+    for (what, body) in [
+        (
+            "hybridbox resend (locale)",
+            hybridbox::types::ResendInvitationRequest::builder().locale("de".to_owned()),
+        ),
+        (
+            "hybridbox resend (minimum)",
+            hybridbox::types::ResendInvitationRequest::builder(),
+        ),
+    ] {
+        let response = hybridbox
+            .resend_invitation()
+            .account_id(account)
+            .invitation_id(invitation)
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_no_violations(response.headers(), what);
+    }
+
+    // Automox create: zones and both role enums, then only the required fields.
+    let automox = automox_client(&prism);
+    let full = automox::types::CreateInvitationRequest::builder()
+        .email("ada@example.com")
+        .account_rbac_role(automox::types::AccountRbacRole::NonGlobalAdmin)
+        .zone_assignments(vec![
+            automox::types::ZoneAssignment::builder()
+                .zone_id(uuid("3a55518d-2488-6f4e-55fb-a40fc120cd12"))
+                .rbac_role(automox::types::ZoneRbacRole::HelpdeskOperator)
+                .try_into()
+                .unwrap(),
+        ]);
+    let minimal = automox::types::CreateInvitationRequest::builder()
+        .email("ada@example.com")
+        .account_rbac_role(automox::types::AccountRbacRole::GlobalAdmin);
+    for (what, body) in [
+        ("automox create (all fields)", full),
+        ("automox create (minimum)", minimal),
+    ] {
+        let response = automox
+            .create_invitation()
+            .account_id(account)
+            .body(body)
+            .send()
+            .await;
+        let response = response.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_no_violations(response.headers(), what);
+        assert!(
+            !response.is_empty(),
+            "{what}: the mock answered invitations"
+        );
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Prism from npm; scripts/test installs it and runs these"]
+async fn prism_reports_a_request_that_breaks_the_document() {
+    let prism = Prism::start();
+    // Outside the typed client: no email, and a role the document does not list.
+    let response = http()
+        .post(format!(
+            "{}/accounts/c0faadbe-7246-24e6-5daa-9861d44b3660/invitations",
+            prism.url()
+        ))
+        .json(&serde_json::json!({"account_rbac_role": "no-global-access"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_client_error(), "{}", response.status());
+    let violations = response
+        .headers()
+        .get("sl-violations")
+        .expect("prism names the violations")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(violations.contains("'email'"), "{violations}");
+    assert!(violations.contains("account_rbac_role"), "{violations}");
+
+    // The typed client refuses to build the same request at all.
+    let refused = automox::types::CreateInvitationRequest::try_from(
+        automox::types::CreateInvitationRequest::builder()
+            .account_rbac_role(automox::types::AccountRbacRole::GlobalAdmin),
+    );
+    assert!(refused.unwrap_err().to_string().contains("email"));
+}
