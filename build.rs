@@ -40,9 +40,14 @@ fn run() -> Result<(), String> {
     let modules = codegen::generate(DOCUMENT, &text, &codegen::Options::default())
         .map_err(|e| e.to_string())?;
     for module in modules {
-        let target = out_dir.join(format!("{}.rs", module.vendor));
-        std::fs::write(&target, module.code)
-            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        for (name, code) in [
+            (format!("{}.rs", module.vendor), module.code),
+            (format!("{}_mock.rs", module.vendor), module.mock),
+        ] {
+            let target = out_dir.join(name);
+            std::fs::write(&target, code)
+                .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        }
     }
     Ok(())
 }

@@ -18,6 +18,13 @@ pub mod codegen;
 )]
 pub mod hybridbox {
     include!(concat!(env!("OUT_DIR"), "/hybridbox.rs"));
+
+    /// Typed [httpmock](https://docs.rs/httpmock) helpers, one per operation,
+    /// for testing code that uses this client (feature `mock`).
+    #[cfg(feature = "mock")]
+    pub mod mock {
+        include!(concat!(env!("OUT_DIR"), "/hybridbox_mock.rs"));
+    }
 }
 
 /// Client for the Automox invitation API (`https://console.automox.com/api`).
@@ -32,4 +39,11 @@ pub mod hybridbox {
 )]
 pub mod automox {
     include!(concat!(env!("OUT_DIR"), "/automox.rs"));
+
+    /// Typed [httpmock](https://docs.rs/httpmock) helpers, one per operation,
+    /// for testing code that uses this client (feature `mock`).
+    #[cfg(feature = "mock")]
+    pub mod mock {
+        include!(concat!(env!("OUT_DIR"), "/automox_mock.rs"));
+    }
 }

@@ -48,15 +48,19 @@ impl Prism {
             .stderr(Stdio::null())
             .spawn()
             .expect("prism starts");
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        // Dropping `prism` stops the child, on every path out of here.
+        let prism = Prism {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        };
         // Readiness wait, not a timing assertion: give up after ~2 minutes.
         for _ in 0..1200 {
-            if TcpStream::connect(addr).is_ok() {
-                return Prism { child, addr };
+            if TcpStream::connect(prism.addr).is_ok() {
+                return prism;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("prism did not start listening on {addr}");
+        panic!("prism did not start listening on {}", prism.addr);
     }
 
     fn url(&self) -> String {

@@ -1,7 +1,7 @@
 //! The generated code as a reviewed artefact, and build.rs as a maintainer
 //! meets it.
 //!
-//! `tests/snapshots/<vendor>.rs` holds what build.rs generated from the
+//! `tests/snapshots/<vendor>.rs` (and `<vendor>_mock.rs`) hold what build.rs generated from the
 //! document, so that every change to the document shows its Rust diff in
 //! review. When the document changes, refresh the snapshots with
 //! `INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --test generated_code`.
@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const VENDORS: [&str; 2] = ["hybridbox", "automox"];
+/// The generated files: each vendor's module and its typed mocks.
+const GENERATED: [&str; 4] = ["hybridbox", "automox", "hybridbox_mock", "automox_mock"];
 const REFRESH: &str = "INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --test generated_code";
 
 fn manifest_dir() -> &'static Path {
@@ -20,7 +21,7 @@ fn manifest_dir() -> &'static Path {
 fn snapshots_match_the_generated_code() {
     let update = std::env::var_os("INVITATIONS_UPDATE_SNAPSHOTS").is_some();
     let mut stale = Vec::new();
-    for vendor in VENDORS {
+    for vendor in GENERATED {
         let generated =
             std::fs::read_to_string(Path::new(env!("OUT_DIR")).join(format!("{vendor}.rs")))
                 .unwrap();
