@@ -1,0 +1,80 @@
+//! Code generation cost: our document against synthetic documents of about
+//! 10, 100 and 1,000 operations, through the same module build.rs uses.
+//! Prints milliseconds per run and how the time grows with the operation
+//! count (a ratio measured in this run). Run: `cargo bench --bench codegen`.
+
+#[path = "../src/codegen.rs"]
+#[allow(dead_code)]
+mod codegen;
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+/// A document of `n` create operations for one vendor, each with its own
+/// request and response schema, in the style of `openapi/invitations.yaml`.
+fn synthetic_document(n: usize) -> String {
+    let mut doc = String::from(
+        "openapi: 3.0.3\ninfo:\n  title: synthetic\n  version: '1'\nservers:\n  - url: https://acme.test\n    x-vendor: acme\npaths:\n",
+    );
+    for i in 0..n {
+        write!(
+            doc,
+            "  /things{i}/{{thing_id}}:\n    post:\n      tags: [acme]\n      operationId: acme_create_thing{i}\n      parameters:\n        - name: thing_id\n          in: path\n          required: true\n          schema:\n            type: string\n            format: uuid\n      requestBody:\n        required: true\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/AcmeThing{i}Request'\n      responses:\n        '201':\n          description: created\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/AcmeThing{i}'\n        '400':\n          description: bad request\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/AcmeError'\n"
+        )
+        .unwrap();
+    }
+    doc.push_str("components:\n  schemas:\n    AcmeError:\n      type: object\n      properties:\n        errors:\n          type: array\n          items:\n            type: string\n");
+    for i in 0..n {
+        write!(
+            doc,
+            "    AcmeThing{i}Request:\n      type: object\n      required: [name]\n      properties:\n        name:\n          type: string\n        note:\n          type: string\n    AcmeThing{i}:\n      type: object\n      required: [id]\n      properties:\n        id:\n          type: string\n          format: uuid\n        name:\n          type: string\n        created_at:\n          type: string\n          format: date-time\n"
+        )
+        .unwrap();
+    }
+    doc
+}
+
+/// Median wall time of `runs` generations of `text`.
+fn measure(name: &str, text: &str, runs: usize) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let modules = codegen::generate(name, text, &codegen::Options::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let elapsed = start.elapsed();
+            assert!(!modules.is_empty());
+            elapsed
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn main() {
+    let ours = include_str!("../openapi/invitations.yaml");
+    let ours_ops = 4;
+    let t = measure("openapi/invitations.yaml", ours, 5);
+    println!(
+        "codegen openapi/invitations.yaml ({ours_ops} operations): {:.1} ms",
+        t.as_secs_f64() * 1e3
+    );
+
+    let mut previous: Option<(usize, Duration)> = None;
+    for (n, runs) in [(10, 5), (100, 3), (1000, 1)] {
+        let doc = synthetic_document(n);
+        let t = measure("synthetic.yaml", &doc, runs);
+        print!(
+            "codegen synthetic ({n} operations, {} KiB): {:.1} ms, {:.2} ms/operation",
+            doc.len() / 1024,
+            t.as_secs_f64() * 1e3,
+            t.as_secs_f64() * 1e3 / n as f64
+        );
+        if let Some((pn, pt)) = previous {
+            let growth = t.as_secs_f64() / pt.as_secs_f64();
+            let size = n as f64 / pn as f64;
+            print!("; x{size:.0} operations took x{growth:.1} the time");
+        }
+        println!();
+        previous = Some((n, t));
+    }
+}
