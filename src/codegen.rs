@@ -1016,7 +1016,7 @@ pub fn locate(text: &str, root: &Value, segments: &[&str]) -> Option<usize> {
                     }
                     if item_indent == Some(indent) {
                         if count == index {
-                            hit = Some((i, indent + 1));
+                            hit = Some((i, indent));
                             break;
                         }
                         count += 1;
@@ -1045,7 +1045,9 @@ pub fn locate(text: &str, root: &Value, segments: &[&str]) -> Option<usize> {
         }
         let Some((line, indent)) = hit else { break };
         found = Some(line + 1);
-        start = line + 1;
+        // An array item's first key sits on its `- ` line; a key's value
+        // (when it is a block) starts on the next line.
+        start = if in_array { line } else { line + 1 };
         parent_indent = Some(indent);
     }
     found
