@@ -1,10 +1,24 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod auth;
+pub mod client;
+pub mod error;
 pub mod hooks;
+pub mod oauth;
+pub mod retry;
+
+pub use auth::{Auth, AuthError, SecretToken, TokenSource};
+pub use client::{BuildError, ClientBuilder};
+pub use error::ErrorExt;
+pub use oauth::ClientCredentials;
+pub use retry::RetryPolicy;
 
 #[cfg(feature = "codegen")]
 pub mod codegen;
+
+#[cfg(feature = "cli")]
+pub mod diff;
 
 /// Client for the Hybridbox invitation API (`https://api.hybridbox.io`).
 ///

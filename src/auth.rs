@@ -1,0 +1,290 @@
+//! Credentials: what a client sends in its `Authorization` header.
+//!
+//! [`Auth`] is given to the client builder: a fixed bearer token, one read
+//! from an environment variable, or a [`TokenSource`] for tokens that change
+//! (such as [`ClientCredentials`](crate::ClientCredentials) for Hybridbox's
+//! Keycloak realm). Tokens are held in [`SecretToken`], whose `Debug` output
+//! never shows them; nothing in this crate prints, logs or puts a token in an
+//! error.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// A bearer token. Its `Debug` output is redacted and it has no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretToken(Arc<str>);
+
+impl SecretToken {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        SecretToken(Arc::from(token.into()))
+    }
+
+    /// The token itself, for putting it on the wire. Don't log it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretToken(<redacted>)")
+    }
+}
+
+/// A boxed future, as returned by [`TokenSource`] methods.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A source of bearer tokens that change over time.
+///
+/// The client asks for a token before each call, so a source should cache it.
+/// When the server answers 401, the client calls [`invalidate`] with the token
+/// it sent, asks for a token again and, if it got a different one, repeats the
+/// request once.
+///
+/// [`invalidate`]: TokenSource::invalidate
+pub trait TokenSource: fmt::Debug + Send + Sync {
+    /// A token that is valid now.
+    fn token(&self) -> BoxFuture<'_, Result<SecretToken, AuthError>>;
+
+    /// Forgets `rejected`, which the server refused, so that the next
+    /// [`token`](TokenSource::token) gets a fresh one. A source that was
+    /// already refreshed since (by another request) keeps its newer token.
+    fn invalidate<'a>(&'a self, rejected: &'a SecretToken) -> BoxFuture<'a, ()>;
+}
+
+/// How a client authenticates.
+#[derive(Clone, Default)]
+pub struct Auth(Kind);
+
+#[derive(Clone, Default)]
+enum Kind {
+    #[default]
+    None,
+    Bearer(SecretToken),
+    Source(Arc<dyn TokenSource>),
+}
+
+impl Auth {
+    /// No `Authorization` header.
+    pub fn none() -> Self {
+        Auth(Kind::None)
+    }
+
+    /// A fixed bearer token (a Hybridbox service-account token, an Automox API
+    /// key).
+    pub fn bearer(token: impl Into<String>) -> Self {
+        Auth(Kind::Bearer(SecretToken::new(token)))
+    }
+
+    /// A fixed bearer token read from the environment variable `var`.
+    ///
+    /// # Errors
+    /// [`AuthError::MissingVariable`] naming `var` when it is not set, empty or
+    /// not Unicode.
+    pub fn from_env(var: &str) -> Result<Self, AuthError> {
+        Self::from_variable(var, std::env::var(var))
+    }
+
+    /// [`Auth::from_env`] once the variable has been read.
+    fn from_variable(
+        var: &str,
+        value: Result<String, std::env::VarError>,
+    ) -> Result<Self, AuthError> {
+        let problem = match value {
+            Ok(token) if !token.trim().is_empty() => return Ok(Auth::bearer(token.trim())),
+            Ok(_) => "is empty",
+            Err(std::env::VarError::NotPresent) => "is not set",
+            Err(std::env::VarError::NotUnicode(_)) => "is not valid unicode",
+        };
+        Err(AuthError::MissingVariable {
+            var: var.to_owned(),
+            problem,
+        })
+    }
+
+    /// Tokens from `source`, refreshed as it decides.
+    pub fn source(source: impl TokenSource + 'static) -> Self {
+        Auth(Kind::Source(Arc::new(source)))
+    }
+
+    /// Whether requests carry credentials.
+    pub fn is_some(&self) -> bool {
+        !matches!(self.0, Kind::None)
+    }
+
+    /// Whether a rejected token can be replaced by another.
+    pub(crate) fn renews(&self) -> bool {
+        matches!(self.0, Kind::Source(_))
+    }
+
+    /// The token to send now (`None` without credentials).
+    pub(crate) async fn token(&self) -> Result<Option<SecretToken>, AuthError> {
+        match &self.0 {
+            Kind::None => Ok(None),
+            Kind::Bearer(token) => Ok(Some(token.clone())),
+            Kind::Source(source) => source.token().await.map(Some),
+        }
+    }
+
+    /// After a 401 for `rejected`: a different token to repeat the request
+    /// with, if the credentials can produce one.
+    pub(crate) async fn renew(
+        &self,
+        rejected: &SecretToken,
+    ) -> Result<Option<SecretToken>, AuthError> {
+        match &self.0 {
+            Kind::Source(source) => {
+                source.invalidate(rejected).await;
+                let fresh = source.token().await?;
+                Ok((fresh != *rejected).then_some(fresh))
+            }
+            Kind::None | Kind::Bearer(_) => Ok(None),
+        }
+    }
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Kind::None => f.write_str("Auth::None"),
+            Kind::Bearer(_) => f.write_str("Auth::Bearer(<redacted>)"),
+            Kind::Source(source) => f.debug_tuple("Auth::Source").field(source).finish(),
+        }
+    }
+}
+
+/// Why credentials could not be had.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// An environment variable meant to hold a token is unusable.
+    MissingVariable {
+        /// The variable's name.
+        var: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// The token endpoint is not one a client secret may be sent to.
+    InvalidEndpoint {
+        /// The token endpoint.
+        endpoint: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// The token endpoint could not be reached or its answer not read.
+    TokenRequest {
+        /// The token endpoint.
+        endpoint: String,
+        /// The underlying HTTP error.
+        source: reqwest::Error,
+    },
+    /// The token endpoint refused to issue a token.
+    TokenRefused {
+        /// The token endpoint.
+        endpoint: String,
+        /// Its HTTP status.
+        status: u16,
+        /// The OAuth `error` code and description it gave, if any.
+        reason: Option<String>,
+    },
+    /// The token endpoint's answer is not a usable token response.
+    TokenResponse {
+        /// The token endpoint.
+        endpoint: String,
+        /// Why the answer could not be used.
+        source: serde_json::Error,
+    },
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::MissingVariable { var, problem } => {
+                write!(
+                    f,
+                    "environment variable {var} {problem}; it must hold the bearer token"
+                )
+            }
+            AuthError::InvalidEndpoint { endpoint, problem } => {
+                write!(f, "token endpoint {endpoint} {problem}")
+            }
+            AuthError::TokenRequest { endpoint, .. } => {
+                write!(f, "could not get a token from {endpoint}")
+            }
+            AuthError::TokenRefused {
+                endpoint,
+                status,
+                reason,
+            } => {
+                write!(f, "token endpoint {endpoint} refused with status {status}")?;
+                match reason {
+                    Some(reason) => write!(f, ": {reason}"),
+                    None => Ok(()),
+                }
+            }
+            AuthError::TokenResponse { endpoint, .. } => {
+                write!(
+                    f,
+                    "token endpoint {endpoint} sent an unusable token response"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for AuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AuthError::TokenRequest { source, .. } => Some(source),
+            AuthError::TokenResponse { source, .. } => Some(source),
+            AuthError::MissingVariable { .. }
+            | AuthError::InvalidEndpoint { .. }
+            | AuthError::TokenRefused { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let auth = Auth::bearer("s3cr3t-token");
+        assert_eq!(format!("{auth:?}"), "Auth::Bearer(<redacted>)");
+        assert_eq!(
+            format!("{:?}", SecretToken::new("s3cr3t-token")),
+            "SecretToken(<redacted>)"
+        );
+    }
+
+    #[test]
+    fn from_env_names_the_variable() {
+        let err = Auth::from_env("INVITATIONS_TEST_SURELY_UNSET_VAR").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "environment variable INVITATIONS_TEST_SURELY_UNSET_VAR is not set; it must hold the bearer token"
+        );
+        for (value, problem) in [
+            (Ok(String::new()), "is empty"),
+            (Ok("  \n".to_owned()), "is empty"),
+            (
+                Err(std::env::VarError::NotUnicode("\u{fffd}".into())),
+                "is not valid unicode",
+            ),
+        ] {
+            let err = Auth::from_variable("HYBRIDBOX_TOKEN", value).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "environment variable HYBRIDBOX_TOKEN {problem}; it must hold the bearer token"
+                )
+            );
+        }
+        let auth = Auth::from_variable("HYBRIDBOX_TOKEN", Ok(" tok \n".to_owned())).unwrap();
+        assert!(matches!(&auth.0, Kind::Bearer(t) if t.expose_secret() == "tok"));
+    }
+}

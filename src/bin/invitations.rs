@@ -1,0 +1,3 @@
+//! The `invitations` command-line program (feature `cli`).
+
+fn main() {}

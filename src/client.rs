@@ -1,0 +1,302 @@
+//! Building a vendor client: base URL, credentials, retry policy, timeouts
+//! and `User-Agent`, checked before the client exists.
+//!
+//! Each vendor's generated `Client` gets a `builder()` here; the settings end
+//! up in the client's [`Inner`](crate::hooks::Inner) value, which the client
+//! hooks read on every call.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::auth::Auth;
+use crate::hooks::Inner;
+use crate::retry::RetryPolicy;
+
+/// The `User-Agent` sent unless the builder is given another.
+pub const DEFAULT_USER_AGENT: &str = concat!("invitations/", env!("CARGO_PKG_VERSION"));
+
+/// The default limit for one attempt, from connecting to the last byte of
+/// the response.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default limit for opening a connection (DNS, TCP and TLS).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A generated vendor client that [`ClientBuilder`] can build.
+///
+/// Implemented by [`hybridbox::Client`](crate::hybridbox::Client) and
+/// [`automox::Client`](crate::automox::Client); sealed.
+pub trait GeneratedClient: Sized + sealed::Sealed {
+    /// The vendor's name, as used in messages.
+    const VENDOR: &'static str;
+    /// The vendor's base URL, from the document's `servers`.
+    const DEFAULT_BASE_URL: &'static str;
+    /// Assembles the client from its parts.
+    #[doc(hidden)]
+    fn assemble(base_url: &str, http: reqwest::Client, inner: Inner) -> Self;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! builder_for {
+    ($vendor:ident, $name:literal) => {
+        impl sealed::Sealed for crate::$vendor::Client {}
+
+        impl GeneratedClient for crate::$vendor::Client {
+            const VENDOR: &'static str = $name;
+            const DEFAULT_BASE_URL: &'static str = crate::$vendor::DEFAULT_BASE_URL;
+
+            fn assemble(base_url: &str, http: reqwest::Client, inner: Inner) -> Self {
+                Self::new_with_client(base_url, http, inner)
+            }
+        }
+
+        impl crate::$vendor::Client {
+            /// Starts building a client with credentials, retries and timeouts.
+            pub fn builder() -> ClientBuilder<Self> {
+                ClientBuilder::new()
+            }
+        }
+    };
+}
+
+builder_for!(hybridbox, "hybridbox");
+builder_for!(automox, "automox");
+
+/// Builds a vendor client; see [`hybridbox::Client::builder`](crate::hybridbox::Client::builder).
+///
+/// ```
+/// use std::time::Duration;
+/// use invitations::{automox, Auth, RetryPolicy};
+///
+/// # fn main() -> Result<(), invitations::BuildError> {
+/// let client = automox::Client::builder()
+///     .auth(Auth::bearer("api-key"))
+///     .retry(RetryPolicy::default().max_retries(2))
+///     .timeout(Duration::from_secs(10))
+///     .build()?;
+/// assert_eq!(client.baseurl(), "https://console.automox.com/api");
+/// # Ok(()) }
+/// ```
+pub struct ClientBuilder<C> {
+    base_url: String,
+    auth: Auth,
+    retry: RetryPolicy,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: String,
+    client: PhantomData<fn() -> C>,
+}
+
+impl<C: GeneratedClient> ClientBuilder<C> {
+    fn new() -> Self {
+        ClientBuilder {
+            base_url: C::DEFAULT_BASE_URL.to_owned(),
+            auth: Auth::none(),
+            retry: RetryPolicy::default(),
+            timeout: Some(DEFAULT_TIMEOUT),
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            client: PhantomData,
+        }
+    }
+
+    /// Where the API is (default: the vendor's `DEFAULT_BASE_URL`).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The credentials to send (default: none).
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// How failed calls are retried (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The limit for one attempt, from connecting to the end of the response
+    /// (default 30 s; `None`: no limit).
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// The limit for opening a connection (default 10 s; `None`: no limit).
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
+        self
+    }
+
+    /// The `User-Agent` header (default `invitations/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    ///
+    /// # Errors
+    /// A [`BuildError`] when the base URL is not an absolute `http`/`https`
+    /// URL, when credentials would go over plain HTTP to a host that is not
+    /// loopback, when the `User-Agent` is not a valid header value, or when
+    /// the HTTP client cannot be set up.
+    pub fn build(self) -> Result<C, BuildError> {
+        let url = Url::parse(&self.base_url).map_err(|source| BuildError::InvalidBaseUrl {
+            url: self.base_url.clone(),
+            source,
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(BuildError::UnsupportedScheme { url: self.base_url });
+        }
+        if self.auth.is_some() && !may_carry_credentials(&url) {
+            return Err(BuildError::InsecureBaseUrl { url: self.base_url });
+        }
+        let user_agent = reqwest::header::HeaderValue::from_str(&self.user_agent)
+            .map_err(|source| BuildError::InvalidUserAgent { source })?;
+        let mut http = reqwest::Client::builder().user_agent(user_agent);
+        if let Some(timeout) = self.timeout {
+            http = http.timeout(timeout);
+        }
+        if let Some(timeout) = self.connect_timeout {
+            http = http.connect_timeout(timeout);
+        }
+        let http = http.build().map_err(|source| BuildError::Http { source })?;
+        let inner = Inner::new(self.auth, self.retry, self.timeout);
+        Ok(C::assemble(
+            self.base_url.trim_end_matches('/'),
+            http,
+            inner,
+        ))
+    }
+}
+
+impl<C: GeneratedClient> fmt::Debug for ClientBuilder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("vendor", &C::VENDOR)
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth)
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
+}
+
+/// Whether credentials may be sent to `url`: over HTTPS, or over plain HTTP
+/// to a loopback address (a local test server).
+pub(crate) fn may_carry_credentials(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Why a client could not be built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The base URL is not an absolute URL.
+    InvalidBaseUrl {
+        /// The base URL given.
+        url: String,
+        /// Why it does not parse.
+        source: url::ParseError,
+    },
+    /// The base URL's scheme is neither `http` nor `https`.
+    UnsupportedScheme {
+        /// The base URL given.
+        url: String,
+    },
+    /// Credentials would go over plain HTTP to a host that is not loopback.
+    InsecureBaseUrl {
+        /// The base URL given.
+        url: String,
+    },
+    /// The `User-Agent` is not a valid header value.
+    InvalidUserAgent {
+        /// Why not.
+        source: reqwest::header::InvalidHeaderValue,
+    },
+    /// The HTTP client could not be set up (TLS back end).
+    Http {
+        /// The underlying error.
+        source: reqwest::Error,
+    },
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::InvalidBaseUrl { url, .. } => {
+                write!(f, "base url {url:?} is not a valid absolute url")
+            }
+            BuildError::UnsupportedScheme { url } => {
+                write!(f, "base url {url:?} must start with http:// or https://")
+            }
+            BuildError::InsecureBaseUrl { url } => write!(
+                f,
+                "refusing to send credentials over plain http to {url:?}: use https, or a loopback address for local tests"
+            ),
+            BuildError::InvalidUserAgent { .. } => {
+                f.write_str("user agent is not a valid header value")
+            }
+            BuildError::Http { .. } => f.write_str("could not set up the http client"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::InvalidBaseUrl { source, .. } => Some(source),
+            BuildError::InvalidUserAgent { source } => Some(source),
+            BuildError::Http { source } => Some(source),
+            BuildError::UnsupportedScheme { .. } | BuildError::InsecureBaseUrl { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_go_only_over_https_or_to_loopback() {
+        for (url, allowed) in [
+            ("https://api.hybridbox.io", true),
+            ("http://127.0.0.1:8080", true),
+            ("http://127.1.2.3", true),
+            ("http://[::1]:9000/api", true),
+            ("http://localhost:3000", true),
+            ("http://LOCALHOST", true),
+            ("http://api.hybridbox.io", false),
+            ("http://10.0.0.1", false),
+            ("http://localhost.example.com", false),
+            ("ftp://127.0.0.1", false),
+        ] {
+            assert_eq!(
+                may_carry_credentials(&Url::parse(url).unwrap()),
+                allowed,
+                "{url}"
+            );
+        }
+    }
+}

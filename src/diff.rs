@@ -1,0 +1,1 @@
+//! Comparing two revisions of the OpenAPI document (feature `cli`).
