@@ -10,15 +10,15 @@
 
 use std::error::Error;
 
-use invitations::{automox, hybridbox};
+use invitations::{Auth, RetryPolicy, automox, hybridbox};
 
 /// Where to send requests, and with which credentials and ids.
 struct Target {
     hybridbox_url: String,
-    hybridbox_token: String,
+    hybridbox_auth: Auth,
     hybridbox_account: uuid::Uuid,
     automox_url: String,
-    automox_key: String,
+    automox_auth: Auth,
     automox_account: uuid::Uuid,
     email: String,
 }
@@ -35,12 +35,12 @@ fn env(name: &str) -> Result<String, Box<dyn Error>> {
 fn live_target() -> Result<Target, Box<dyn Error>> {
     Ok(Target {
         hybridbox_url: hybridbox::DEFAULT_BASE_URL.to_owned(),
-        hybridbox_token: env("HYBRIDBOX_TOKEN")?,
+        hybridbox_auth: Auth::from_env("HYBRIDBOX_TOKEN")?,
         hybridbox_account: env("HYBRIDBOX_ACCOUNT_ID")?
             .parse()
             .map_err(|e| format!("HYBRIDBOX_ACCOUNT_ID: {e}"))?,
         automox_url: automox::DEFAULT_BASE_URL.to_owned(),
-        automox_key: env("AUTOMOX_API_KEY")?,
+        automox_auth: Auth::from_env("AUTOMOX_API_KEY")?,
         automox_account: env("AUTOMOX_ACCOUNT_ID")?
             .parse()
             .map_err(|e| format!("AUTOMOX_ACCOUNT_ID: {e}"))?,
@@ -82,32 +82,23 @@ fn mock_target(server: &httpmock::MockServer) -> Target {
     });
     Target {
         hybridbox_url: format!("{}/hybridbox", server.base_url()),
-        hybridbox_token: "example-hybridbox-token".to_owned(),
+        hybridbox_auth: Auth::bearer("example-hybridbox-token"),
         hybridbox_account: account,
         automox_url: format!("{}/automox", server.base_url()),
-        automox_key: "example-automox-key".to_owned(),
+        automox_auth: Auth::bearer("example-automox-key"),
         automox_account: account,
         email: "ada@example.com".to_owned(),
     }
 }
 
-/// A reqwest client that sends `token` as a bearer credential.
-fn http(token: &str) -> Result<reqwest::Client, Box<dyn Error>> {
-    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))?;
-    value.set_sensitive(true);
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::AUTHORIZATION, value);
-    Ok(reqwest::Client::builder()
-        .default_headers(headers)
-        .build()?)
-}
-
 async fn run(target: Target) -> Result<(), Box<dyn Error>> {
-    let client = hybridbox::Client::new_with_client(
-        &target.hybridbox_url,
-        http(&target.hybridbox_token)?,
-        Default::default(),
-    );
+    // Retries 429, 503 and connection failures; never blindly repeats a
+    // create that may have reached the server.
+    let client = hybridbox::Client::builder()
+        .base_url(&target.hybridbox_url)
+        .auth(target.hybridbox_auth)
+        .retry(RetryPolicy::default())
+        .build()?;
     let invitation = client
         .create_invitation()
         .account_id(target.hybridbox_account)
@@ -125,11 +116,10 @@ async fn run(target: Target) -> Result<(), Box<dyn Error>> {
             .unwrap_or_else(|| "never".to_owned()),
     );
 
-    let client = automox::Client::new_with_client(
-        &target.automox_url,
-        http(&target.automox_key)?,
-        Default::default(),
-    );
+    let client = automox::Client::builder()
+        .base_url(&target.automox_url)
+        .auth(target.automox_auth)
+        .build()?;
     let invitations = client
         .create_invitation()
         .account_id(target.automox_account)

@@ -72,7 +72,7 @@ builder_for!(automox, "automox");
 ///
 /// ```
 /// use std::time::Duration;
-/// use invitations::{automox, Auth, RetryPolicy};
+/// use invitations::{automox, automox::ClientInfo, Auth, RetryPolicy};
 ///
 /// # fn main() -> Result<(), invitations::BuildError> {
 /// let client = automox::Client::builder()
