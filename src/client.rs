@@ -2,7 +2,7 @@
 //! and `User-Agent`, checked before the client exists.
 //!
 //! Each vendor's generated `Client` gets a `builder()` here; the settings end
-//! up in the client's [`Inner`](crate::hooks::Inner) value, which the client
+//! up in the client's [`Inner`] value, which the client
 //! hooks read on every call.
 
 use std::fmt;
