@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build-time benchmark, printed as figures and ratios measured in one run:
-#   1. clean build of the library: default features vs reqwest's default TLS
-#      (rustls with aws-lc, the `rustls` feature) vs native-tls;
+#   1. clean build of the library: default features (rustls with ring) vs
+#      reqwest's default TLS (rustls with aws-lc, the `rustls-aws-lc` feature)
+#      vs native-tls;
 #   2. incremental rebuild after editing a file in src/ (no code generation)
 #      vs after editing the document (code generation reruns).
 # Usage: benches/build.sh   (takes a few minutes on 2 cores; uses its own target dirs)
@@ -30,7 +31,7 @@ declare -A clean
 for flavour in default aws-lc native-tls; do
   case $flavour in
     default) flags=() ;;
-    aws-lc) flags=(--no-default-features --features rustls) ;;
+    aws-lc) flags=(--no-default-features --features rustls-aws-lc) ;;
     native-tls) flags=(--no-default-features --features native-tls) ;;
   esac
   clean[$flavour]=$(seconds env CARGO_TARGET_DIR="$work/$flavour" cargo build --lib "${flags[@]}")

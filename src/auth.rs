@@ -174,6 +174,13 @@ pub enum AuthError {
         /// What is wrong with it.
         problem: &'static str,
     },
+    /// The HTTP client for the token endpoint could not be set up (TLS).
+    Setup {
+        /// The token endpoint.
+        endpoint: String,
+        /// The underlying error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The token endpoint could not be reached or its answer not read.
     TokenRequest {
         /// The token endpoint.
@@ -211,6 +218,9 @@ impl fmt::Display for AuthError {
             AuthError::InvalidEndpoint { endpoint, problem } => {
                 write!(f, "token endpoint {endpoint} {problem}")
             }
+            AuthError::Setup { endpoint, .. } => {
+                write!(f, "could not set up the http client for {endpoint}")
+            }
             AuthError::TokenRequest { endpoint, .. } => {
                 write!(f, "could not get a token from {endpoint}")
             }
@@ -238,6 +248,7 @@ impl fmt::Display for AuthError {
 impl std::error::Error for AuthError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
+            AuthError::Setup { source, .. } => Some(source.as_ref()),
             AuthError::TokenRequest { source, .. } => Some(source),
             AuthError::TokenResponse { source, .. } => Some(source),
             AuthError::MissingVariable { .. }

@@ -14,6 +14,7 @@ use reqwest::Url;
 use crate::auth::Auth;
 use crate::hooks::Inner;
 use crate::retry::RetryPolicy;
+use crate::tls::{self, Roots};
 
 /// The `User-Agent` sent unless the builder is given another.
 pub const DEFAULT_USER_AGENT: &str = concat!("invitations/", env!("CARGO_PKG_VERSION"));
@@ -90,6 +91,7 @@ pub struct ClientBuilder<C> {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     user_agent: String,
+    roots: Roots,
     client: PhantomData<fn() -> C>,
 }
 
@@ -102,6 +104,7 @@ impl<C: GeneratedClient> ClientBuilder<C> {
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
+            roots: Roots::default(),
             client: PhantomData,
         }
     }
@@ -143,13 +146,21 @@ impl<C: GeneratedClient> ClientBuilder<C> {
         self
     }
 
+    /// Also trusts the certificates in `pem` (one or more PEM blocks) for
+    /// https, besides the platform's roots: for a company proxy or a local
+    /// test server. Checked when the client is built.
+    pub fn add_root_certificate_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.roots.push_pem(pem.as_ref());
+        self
+    }
+
     /// Checks the settings and builds the client.
     ///
     /// # Errors
     /// A [`BuildError`] when the base URL is not an absolute `http`/`https`
     /// URL, when credentials would go over plain HTTP to a host that is not
-    /// loopback, when the `User-Agent` is not a valid header value, or when
-    /// the HTTP client cannot be set up.
+    /// loopback, when the `User-Agent` is not a valid header value, when a
+    /// root certificate is not valid PEM, or when TLS cannot be set up.
     pub fn build(self) -> Result<C, BuildError> {
         let url = Url::parse(&self.base_url).map_err(|source| BuildError::InvalidBaseUrl {
             url: self.base_url.clone(),
@@ -163,7 +174,9 @@ impl<C: GeneratedClient> ClientBuilder<C> {
         }
         let user_agent = reqwest::header::HeaderValue::from_str(&self.user_agent)
             .map_err(|source| BuildError::InvalidUserAgent { source })?;
-        let mut http = reqwest::Client::builder().user_agent(user_agent);
+        let mut http = tls::client_builder(&self.roots)
+            .map_err(|source| BuildError::Tls { source })?
+            .user_agent(user_agent);
         if let Some(timeout) = self.timeout {
             http = http.timeout(timeout);
         }
@@ -190,6 +203,7 @@ impl<C: GeneratedClient> fmt::Debug for ClientBuilder<C> {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
+            .field("roots", &self.roots)
             .finish()
     }
 }
@@ -235,7 +249,13 @@ pub enum BuildError {
         /// Why not.
         source: reqwest::header::InvalidHeaderValue,
     },
-    /// The HTTP client could not be set up (TLS back end).
+    /// TLS could not be set up (an invalid root certificate, no usable
+    /// platform verifier).
+    Tls {
+        /// The underlying error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The HTTP client could not be set up.
     Http {
         /// The underlying error.
         source: reqwest::Error,
@@ -258,6 +278,7 @@ impl fmt::Display for BuildError {
             BuildError::InvalidUserAgent { .. } => {
                 f.write_str("user agent is not a valid header value")
             }
+            BuildError::Tls { .. } => f.write_str("could not set up tls"),
             BuildError::Http { .. } => f.write_str("could not set up the http client"),
         }
     }
@@ -268,6 +289,7 @@ impl std::error::Error for BuildError {
         match self {
             BuildError::InvalidBaseUrl { source, .. } => Some(source),
             BuildError::InvalidUserAgent { source } => Some(source),
+            BuildError::Tls { source } => Some(source.as_ref()),
             BuildError::Http { source } => Some(source),
             BuildError::UnsupportedScheme { .. } | BuildError::InsecureBaseUrl { .. } => None,
         }

@@ -546,6 +546,9 @@ impl<'a> Document<'a> {
         };
 
         let mut file = self.parse_generated(vendor, tokens)?;
+        if options.inner_type.is_some() {
+            remove_client_new(&mut file);
+        }
         let types = file.items.iter_mut().find_map(|item| match item {
             syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
             _ => None,
@@ -841,6 +844,25 @@ impl OpenEnum {
                     <::std::string::String as ::serde::Deserialize>::deserialize(deserializer).map(Self::from)
                 }
             }
+        }
+    }
+}
+
+/// Removes progenitor's `Client::new(baseurl, inner)`. It builds its own
+/// reqwest client and unwraps the result, which panics when no TLS provider
+/// is installed (the crate's default rustls-with-ring set-up is applied by
+/// the facade's builder, not by reqwest); with hooks, the facade's
+/// `Client::builder()` is the constructor, and `new_with_client` remains for
+/// callers bringing their own reqwest client.
+fn remove_client_new(file: &mut syn::File) {
+    for item in &mut file.items {
+        if let syn::Item::Impl(block) = item
+            && block.trait_.is_none()
+            && matches!(&*block.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"))
+        {
+            block
+                .items
+                .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod hooks;
 pub mod oauth;
 pub mod retry;
+mod tls;
 
 pub use auth::{Auth, AuthError, SecretToken, TokenSource};
 pub use client::{BuildError, ClientBuilder};

@@ -136,7 +136,11 @@ impl ClientCredentials {
         let http = match &state.http {
             Some(http) => http.clone(),
             None => {
-                let http = reqwest::Client::builder()
+                let http = crate::tls::client_builder(&Default::default())
+                    .map_err(|source| AuthError::Setup {
+                        endpoint: endpoint(),
+                        source,
+                    })?
                     .timeout(self.timeout)
                     .redirect(reqwest::redirect::Policy::none())
                     .user_agent(crate::client::DEFAULT_USER_AGENT)

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use invitations::{automox, hybridbox};
+use invitations::{Auth, RetryPolicy, automox, hybridbox};
 
 /// A Prism mock server on a free loopback port, stopped on drop.
 struct Prism {
@@ -75,25 +75,42 @@ impl Drop for Prism {
     }
 }
 
-/// A reqwest client that sends the bearer token Prism checks for.
-fn http() -> reqwest::Client {
+/// The token Prism checks for (it checks presence, not value).
+const TOKEN: &str = "contract-test";
+
+fn hybridbox_client(prism: &Prism) -> hybridbox::Client {
+    hybridbox::Client::builder()
+        .base_url(prism.url())
+        .auth(Auth::bearer(TOKEN))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+fn automox_client(prism: &Prism) -> automox::Client {
+    automox::Client::builder()
+        .base_url(prism.url())
+        .auth(Auth::bearer(TOKEN))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+/// A plain reqwest client, for a request the typed client would refuse.
+/// This test binary is the application here, so it installs the rustls
+/// provider reqwest needs when the crate's default (ring, set up by the
+/// facade) leaves none installed.
+fn raw_http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::AUTHORIZATION,
-        "Bearer contract-test".parse().unwrap(),
+        format!("Bearer {TOKEN}").parse().unwrap(),
     );
     reqwest::Client::builder()
         .default_headers(headers)
         .build()
         .unwrap()
-}
-
-fn hybridbox_client(prism: &Prism) -> hybridbox::Client {
-    hybridbox::Client::new_with_client(&prism.url(), http(), Default::default())
-}
-
-fn automox_client(prism: &Prism) -> automox::Client {
-    automox::Client::new_with_client(&prism.url(), http(), Default::default())
 }
 
 fn assert_no_violations(headers: &reqwest::header::HeaderMap, what: &str) {
@@ -228,7 +245,7 @@ async fn every_operation_conforms_with_all_fields_and_with_the_minimum() {
 async fn prism_reports_a_request_that_breaks_the_document() {
     let prism = Prism::start();
     // Outside the typed client: no email, and a role the document does not list.
-    let response = http()
+    let response = raw_http()
         .post(format!(
             "{}/accounts/c0faadbe-7246-24e6-5daa-9861d44b3660/invitations",
             prism.url()

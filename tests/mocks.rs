@@ -60,7 +60,10 @@ async fn an_application_tests_its_invitation_code_with_typed_mocks() {
         )]);
     });
 
-    let client = automox::Client::new(&server.base_url(), Default::default());
+    let client = automox::Client::builder()
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
     let ids = invite_team(&client, account, &["ada@example.com", "bob@example.com"])
         .await
         .unwrap();
@@ -89,7 +92,10 @@ async fn a_typed_error_mock_reaches_the_application_as_the_vendor_error() {
         });
     });
 
-    let client = automox::Client::new(&server.base_url(), Default::default());
+    let client = automox::Client::builder()
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
     let error = invite_team(&client, account, &["ada@example.com"])
         .await
         .unwrap_err();
