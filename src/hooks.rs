@@ -160,6 +160,7 @@ async fn execute(
     http: &reqwest::Client,
     settings: &Settings,
     request: Request,
+    vendor: &str,
     operation: &str,
 ) -> reqwest::Result<Response> {
     // Only a streamed body cannot be cloned; the generated operations send
@@ -169,13 +170,19 @@ async fn execute(
     };
     let idempotent = is_idempotent(request.method());
     let mut first = Some(request);
-    let (result, _) = retry::run(&settings.retry, operation, idempotent, |_, remaining| {
-        let request = first
-            .take()
-            .or_else(|| template.try_clone())
-            .expect("a request that was cloned once clones again");
-        attempt(http, settings, operation, request, remaining)
-    })
+    let (result, _) = retry::run(
+        &settings.retry,
+        vendor,
+        operation,
+        idempotent,
+        |_, remaining| {
+            let request = first
+                .take()
+                .or_else(|| template.try_clone())
+                .expect("a request that was cloned once clones again");
+            attempt(http, settings, operation, request, remaining)
+        },
+    )
     .await;
     result
 }
@@ -202,7 +209,14 @@ macro_rules! hooks_for {
                 request: Request,
                 info: &OperationInfo,
             ) -> reqwest::Result<Response> {
-                execute(self.client(), &self.inner().0, request, info.operation_id).await
+                execute(
+                    self.client(),
+                    &self.inner().0,
+                    request,
+                    stringify!($vendor),
+                    info.operation_id,
+                )
+                .await
             }
 
             async fn post<E>(

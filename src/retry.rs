@@ -311,7 +311,8 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     date.duration_since(now).ok().filter(|d| !d.is_zero())
 }
 
-/// Runs a call: `send(n, remaining)` makes attempt `n` (1-based), given the
+/// Runs a call of `vendor`'s `operation` (both only name it in the
+/// `tracing` events): `send(n, remaining)` makes attempt `n` (1-based), given the
 /// time left before the deadline, and returns its result with its
 /// [`Outcome`]; between attempts, [`decide`] chooses and the loop sleeps.
 /// Returns the last attempt's result and why it was the last.
@@ -319,6 +320,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 /// Time is read from tokio's clock, so tests can pause it.
 pub async fn run<T, F, Fut>(
     policy: &RetryPolicy,
+    vendor: &str,
     operation: &str,
     idempotent: bool,
     mut send: F,
@@ -344,6 +346,7 @@ where
         match decide(policy, &attempt) {
             Decision::Retry(wait) => {
                 tracing::info!(
+                    vendor,
                     operation,
                     attempt = number,
                     outcome = %attempt.outcome,
@@ -355,9 +358,10 @@ where
             }
             Decision::Stop(stop) => {
                 if stop == Stop::Final {
-                    tracing::debug!(operation, attempt = number, outcome = %attempt.outcome, "done");
+                    tracing::debug!(vendor, operation, attempt = number, outcome = %attempt.outcome, "done");
                 } else {
                     tracing::warn!(
+                        vendor,
                         operation,
                         attempt = number,
                         outcome = %attempt.outcome,
@@ -583,7 +587,7 @@ mod tests {
         let start = tokio::time::Instant::now();
         let mut starts = Vec::new();
         let mut script = script.into_iter();
-        let ((), stop) = run(&policy, "test", idempotent, |_, _| {
+        let ((), stop) = run(&policy, "vendor", "test", idempotent, |_, _| {
             starts.push(start.elapsed());
             let outcome = script.next().expect("script too short");
             async move { ((), outcome) }
@@ -639,7 +643,7 @@ mod tests {
         let p = policy().deadline(Duration::from_secs(10));
         let mut remaining = Vec::new();
         let mut script = vec![status(429), status(200)].into_iter();
-        let _ = run(&p, "test", true, |_, left| {
+        let _ = run(&p, "vendor", "test", true, |_, left| {
             remaining.push(left);
             let outcome = script.next().unwrap();
             async move {

@@ -235,6 +235,7 @@ async fn every_attempt_is_logged_with_operation_number_outcome_and_wait() {
     hybridbox_create(&client).await.unwrap();
     let attempts = logs.lines_with("operation=\"create_invitation\"");
     assert_eq!(attempts.len(), 3, "{}", logs.text());
+    assert!(attempts.iter().all(|l| l.contains("vendor=\"hybridbox\"")));
     assert!(attempts[0].contains("attempt=1") && attempts[0].contains("outcome=status 429"));
     assert!(attempts[0].contains("wait_ms="));
     assert!(attempts[1].contains("attempt=2") && attempts[1].contains("outcome=status 503"));
