@@ -1,0 +1,634 @@
+//! `invitations diff` (feature `cli`), run as a program on pairs of documents
+//! in `tests/data/diff/<case>/{old,new}.yaml` (written by `make_cases.py`
+//! from `base.yaml`): the change ids, levels and semver verdict of each case
+//! in both directions, the full reports against reviewed snapshots, the
+//! generated-code diff, the output formats and the exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diff")
+}
+
+fn invitations(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_invitations"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the invitations program runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// The JSON report of `old` → `new` in a case directory (`extra`: more flags).
+fn report(case: &str, old: &str, new: &str, extra: &[&str]) -> Value {
+    let dir = data().join(case);
+    let mut args = vec!["diff", old, new, "--format", "json"];
+    args.extend(extra);
+    let output = invitations(&args, &dir);
+    assert_eq!(output.status.code(), Some(0), "{case}: {}", stderr(&output));
+    serde_json::from_str(&stdout(&output)).unwrap()
+}
+
+/// What a case must report in one direction: the semver verdict and each
+/// change as (id, wire level, rust level).
+type Expected = (
+    &'static str,
+    &'static [(&'static str, &'static str, &'static str)],
+);
+
+/// Every case, old → new and new → old. This table is the specification of
+/// how each kind of change is judged.
+const CASES: &[(&str, Expected, Expected)] = &[
+    ("identical", ("none", &[]), ("none", &[])),
+    (
+        "description-only",
+        ("patch", &[("document-changed", "info", "info")]),
+        ("patch", &[("document-changed", "info", "info")]),
+    ),
+    (
+        "operation-added",
+        ("minor", &[("operation-added", "info", "info")]),
+        ("major", &[("operation-removed", "breaking", "breaking")]),
+    ),
+    (
+        "path-added",
+        ("minor", &[("path-added", "info", "info")]),
+        ("major", &[("path-removed", "breaking", "breaking")]),
+    ),
+    (
+        "operation-renamed",
+        ("major", &[("operation-renamed", "info", "breaking")]),
+        ("major", &[("operation-renamed", "info", "breaking")]),
+    ),
+    (
+        "operation-path-changed",
+        (
+            "patch",
+            &[("operation-path-changed", "breaking", "warning")],
+        ),
+        (
+            "patch",
+            &[("operation-path-changed", "breaking", "warning")],
+        ),
+    ),
+    (
+        "parameter-added-optional",
+        ("minor", &[("parameter-added", "info", "info")]),
+        ("major", &[("parameter-removed", "warning", "breaking")]),
+    ),
+    (
+        "parameter-added-required",
+        ("major", &[("parameter-added", "breaking", "breaking")]),
+        ("major", &[("parameter-removed", "warning", "breaking")]),
+    ),
+    (
+        "parameter-became-required",
+        (
+            "major",
+            &[("parameter-became-required", "breaking", "breaking")],
+        ),
+        ("patch", &[("parameter-became-optional", "info", "info")]),
+    ),
+    (
+        "parameter-type-changed",
+        (
+            "major",
+            &[("parameter-type-changed", "breaking", "breaking")],
+        ),
+        (
+            "major",
+            &[("parameter-type-changed", "breaking", "breaking")],
+        ),
+    ),
+    (
+        "request-body-became-optional",
+        ("patch", &[("request-body-became-optional", "info", "info")]),
+        (
+            "patch",
+            &[("request-body-became-required", "breaking", "info")],
+        ),
+    ),
+    (
+        "request-property-added-optional",
+        ("major", &[("request-property-added", "info", "breaking")]),
+        (
+            "major",
+            &[("request-property-removed", "warning", "breaking")],
+        ),
+    ),
+    (
+        "request-property-added-required",
+        (
+            "major",
+            &[("request-property-added", "breaking", "breaking")],
+        ),
+        (
+            "major",
+            &[("request-property-removed", "warning", "breaking")],
+        ),
+    ),
+    (
+        "request-property-became-required",
+        (
+            "major",
+            &[("request-property-became-required", "breaking", "breaking")],
+        ),
+        (
+            "major",
+            &[("request-property-became-optional", "info", "breaking")],
+        ),
+    ),
+    (
+        "request-property-became-nullable",
+        (
+            "major",
+            &[("request-property-became-nullable", "info", "breaking")],
+        ),
+        (
+            "major",
+            &[(
+                "request-property-became-not-nullable",
+                "breaking",
+                "breaking",
+            )],
+        ),
+    ),
+    (
+        "request-property-type-changed",
+        (
+            "major",
+            &[("request-property-type-changed", "breaking", "breaking")],
+        ),
+        (
+            "major",
+            &[("request-property-type-changed", "breaking", "breaking")],
+        ),
+    ),
+    (
+        "request-enum-value-added",
+        ("major", &[("request-enum-value-added", "info", "breaking")]),
+        (
+            "major",
+            &[("request-enum-value-removed", "breaking", "breaking")],
+        ),
+    ),
+    (
+        "response-property-added",
+        ("major", &[("response-property-added", "info", "breaking")]),
+        (
+            "major",
+            &[("response-property-removed", "warning", "breaking")],
+        ),
+    ),
+    (
+        "response-property-became-required",
+        (
+            "major",
+            &[("response-property-became-required", "info", "breaking")],
+        ),
+        (
+            "major",
+            &[("response-property-became-optional", "breaking", "breaking")],
+        ),
+    ),
+    (
+        "response-property-became-nullable",
+        (
+            "major",
+            &[("response-property-became-nullable", "breaking", "breaking")],
+        ),
+        (
+            "major",
+            &[("response-property-became-not-nullable", "info", "breaking")],
+        ),
+    ),
+    (
+        "response-property-type-changed",
+        (
+            "major",
+            &[("response-property-type-changed", "breaking", "breaking")],
+        ),
+        (
+            "major",
+            &[("response-property-type-changed", "breaking", "breaking")],
+        ),
+    ),
+    // Closed and open enums differ on the wire: clients of the old document
+    // fail on a new value of a closed enum, and keep it as `Other` when open.
+    (
+        "response-enum-value-added-closed",
+        (
+            "major",
+            &[("response-enum-value-added", "breaking", "breaking")],
+        ),
+        (
+            "major",
+            &[("response-enum-value-removed", "info", "breaking")],
+        ),
+    ),
+    (
+        "response-enum-value-added-open",
+        (
+            "major",
+            &[("response-enum-value-added", "info", "breaking")],
+        ),
+        (
+            "major",
+            &[("response-enum-value-removed", "info", "breaking")],
+        ),
+    ),
+    (
+        "enum-became-open",
+        (
+            "major",
+            &[("response-enum-became-open", "info", "breaking")],
+        ),
+        (
+            "major",
+            &[("response-enum-became-closed", "breaking", "breaking")],
+        ),
+    ),
+    (
+        "response-status-added",
+        ("patch", &[("response-status-added", "warning", "warning")]),
+        ("patch", &[("response-status-removed", "info", "warning")]),
+    ),
+    (
+        "error-schema-changed",
+        ("major", &[("error-schema-changed", "breaking", "breaking")]),
+        ("major", &[("error-schema-changed", "breaking", "breaking")]),
+    ),
+    (
+        "security-changed",
+        ("patch", &[("security-changed", "breaking", "warning")]),
+        ("patch", &[("security-changed", "breaking", "warning")]),
+    ),
+    (
+        "security-scheme-changed",
+        (
+            "patch",
+            &[("security-scheme-changed", "breaking", "warning")],
+        ),
+        (
+            "patch",
+            &[("security-scheme-changed", "breaking", "warning")],
+        ),
+    ),
+    (
+        "server-url-changed",
+        ("patch", &[("server-url-changed", "warning", "warning")]),
+        ("patch", &[("server-url-changed", "warning", "warning")]),
+    ),
+    (
+        "vendor-added",
+        (
+            "minor",
+            &[
+                ("path-added", "info", "info"),
+                ("vendor-added", "info", "info"),
+            ],
+        ),
+        (
+            "major",
+            &[
+                ("path-removed", "breaking", "breaking"),
+                ("vendor-removed", "breaking", "breaking"),
+            ],
+        ),
+    ),
+    (
+        "schema-renamed",
+        ("major", &[("schema-renamed", "info", "breaking")]),
+        ("major", &[("schema-renamed", "info", "breaking")]),
+    ),
+    (
+        "schema-moved-inline",
+        ("major", &[("schema-moved-inline", "info", "breaking")]),
+        (
+            "major",
+            &[("schema-moved-to-components", "info", "breaking")],
+        ),
+    ),
+];
+
+fn summary(report: &Value) -> (String, Vec<(String, String, String)>) {
+    let mut changes: Vec<(String, String, String)> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                c["wire"]["level"].as_str().unwrap().to_owned(),
+                c["rust"]["level"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    changes.sort();
+    (report["semver"].as_str().unwrap().to_owned(), changes)
+}
+
+fn expected(e: &Expected) -> (String, Vec<(String, String, String)>) {
+    let mut changes: Vec<(String, String, String)> =
+        e.1.iter()
+            .map(|(id, wire, rust)| ((*id).to_owned(), (*wire).to_owned(), (*rust).to_owned()))
+            .collect();
+    changes.sort();
+    (e.0.to_owned(), changes)
+}
+
+#[test]
+fn every_case_is_judged_as_specified_in_both_directions() {
+    let mut failures = Vec::new();
+    for (case, forward, reverse) in CASES {
+        for (old, new, want) in [
+            ("old.yaml", "new.yaml", forward),
+            ("new.yaml", "old.yaml", reverse),
+        ] {
+            let got = summary(&report(case, old, new, &[]));
+            if got != expected(want) {
+                failures.push(format!(
+                    "{case} ({old} -> {new}): got {got:?}, want {:?}",
+                    expected(want)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_case_directory_is_in_the_table() {
+    let mut dirs: Vec<String> = std::fs::read_dir(data())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    dirs.sort();
+    let mut cases: Vec<String> = CASES.iter().map(|c| c.0.to_owned()).collect();
+    cases.sort();
+    assert_eq!(dirs, cases);
+}
+
+/// The whole report (messages, locations, lines, operations) against the
+/// reviewed `expected.json` (old → new) and `reverse.json` (new → old) of
+/// each case. Refresh after reviewing a change:
+/// `INVITATIONS_BLESS=1 cargo test --features cli --test diff`.
+#[test]
+fn reports_match_the_reviewed_snapshots() {
+    let bless = std::env::var_os("INVITATIONS_BLESS").is_some();
+    let mut stale = Vec::new();
+    for (case, _, _) in CASES {
+        for (old, new, file) in [
+            ("old.yaml", "new.yaml", "expected.json"),
+            ("new.yaml", "old.yaml", "reverse.json"),
+        ] {
+            let got = serde_json::to_string_pretty(&report(case, old, new, &[])).unwrap() + "\n";
+            let path = data().join(case).join(file);
+            if bless {
+                std::fs::write(&path, &got).unwrap();
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(got.as_str()) {
+                stale.push(format!("{case}/{file}"));
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "reports differ from the snapshots {stale:?}; review them with `invitations diff`, then refresh with: INVITATIONS_BLESS=1 cargo test --features cli --test diff"
+    );
+}
+
+/// The Rust judgement checked against the real generator: where the
+/// generated code is identical, nothing can need more than a patch release;
+/// where it differs, the verdict cannot be `none`.
+#[test]
+fn rust_verdicts_agree_with_the_generated_code() {
+    for (case, _, _) in CASES {
+        let report = report(case, "old.yaml", "new.yaml", &["--code"]);
+        let code = report["code"].as_object().unwrap();
+        let semver = report["semver"].as_str().unwrap();
+        if code.is_empty() {
+            assert!(
+                matches!(semver, "none" | "patch"),
+                "{case}: same code, but {semver}"
+            );
+            for change in report["changes"].as_array().unwrap() {
+                assert_ne!(
+                    change["rust"]["level"], "breaking",
+                    "{case}: same code, but {change}"
+                );
+            }
+        } else {
+            assert_ne!(semver, "none", "{case}: the code differs");
+        }
+    }
+}
+
+#[test]
+fn code_diff_of_a_one_field_change_shows_only_that_field() {
+    let report = report(
+        "response-property-added",
+        "old.yaml",
+        "new.yaml",
+        &["--code"],
+    );
+    let diff = report["code"]["acme"].as_str().unwrap();
+    assert!(diff.starts_with("--- a/acme.rs\n+++ b/acme.rs\n"), "{diff}");
+    let changed: Vec<&str> = diff
+        .lines()
+        .skip(2)
+        .filter(|l| l.starts_with('+') || l.starts_with('-'))
+        .collect();
+    // Adding a field only adds lines, and each hunk's change is about it:
+    // the struct field, the builder's field, setter, default and conversions.
+    assert!(changed.iter().all(|l| l.starts_with('+')), "{diff}");
+    let hunks: Vec<&str> = diff.split("\n@@").skip(1).collect();
+    assert!(!hunks.is_empty());
+    for hunk in &hunks {
+        let first_added = hunk.lines().find(|l| l.starts_with('+')).unwrap();
+        let mentions = hunk
+            .lines()
+            .filter(|l| l.starts_with('+'))
+            .any(|l| l.contains("color"));
+        assert!(
+            mentions,
+            "a hunk that is not about `color`: {first_added}\n{diff}"
+        );
+    }
+    // The same pair with a description edit elsewhere would add a hunk: the
+    // header that names the document must not (both sides use one name).
+    assert!(!diff.contains("@generated"), "{diff}");
+}
+
+#[test]
+fn text_and_markdown_say_both_judgements_and_the_verdict() {
+    let dir = data().join("request-property-added-optional");
+    let text = stdout(&invitations(&["diff", "old.yaml", "new.yaml"], &dir));
+    assert!(text.contains("semver: major"), "{text}");
+    assert!(text.contains("request-property-added"), "{text}");
+    assert!(text.contains("wire: info"), "{text}");
+    assert!(text.contains("rust: breaking"), "{text}");
+    assert!(text.contains("new.yaml:"), "a line number: {text}");
+    let markdown = stdout(&invitations(
+        &["diff", "old.yaml", "new.yaml", "--format", "markdown"],
+        &dir,
+    ));
+    assert!(markdown.contains("Semver: **major**"), "{markdown}");
+    assert!(
+        markdown.contains("| breaking | `request-property-added`"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    let code = |case: &str, extra: &[&str]| {
+        let mut args = vec!["diff", "old.yaml", "new.yaml"];
+        args.extend(extra);
+        invitations(&args, &data().join(case)).status.code()
+    };
+    assert_eq!(code("request-property-added-optional", &[]), Some(0));
+    assert_eq!(
+        code(
+            "request-property-added-optional",
+            &["--fail-on", "breaking"]
+        ),
+        Some(1)
+    );
+    assert_eq!(
+        code("response-status-added", &["--fail-on", "breaking"]),
+        Some(0)
+    );
+    assert_eq!(
+        code("response-status-added", &["--fail-on", "warning"]),
+        Some(1)
+    );
+    assert_eq!(code("operation-added", &["--fail-on", "warning"]), Some(0));
+}
+
+/// A scratch git repository holding `openapi/invitations.yaml`.
+fn git_repo(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("openapi")).unwrap();
+    std::fs::copy(
+        data().join("base.yaml"),
+        dir.join("openapi/invitations.yaml"),
+    )
+    .unwrap();
+    for args in [
+        &["init", "--quiet"][..],
+        &["add", "openapi/invitations.yaml"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "--quiet",
+            "-m",
+            "base",
+        ],
+    ] {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+    dir
+}
+
+#[test]
+fn defaults_compare_head_with_the_working_tree() {
+    let dir = git_repo("diff-defaults");
+    let new =
+        std::fs::read_to_string(data().join("response-enum-value-added-closed/new.yaml")).unwrap();
+    std::fs::write(dir.join("openapi/invitations.yaml"), new).unwrap();
+    let output = invitations(&["diff", "--format", "json"], &dir);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["changes"][0]["id"], "response-enum-value-added");
+    // The same through explicit revisions.
+    let output = invitations(
+        &[
+            "diff",
+            "HEAD:openapi/invitations.yaml",
+            "openapi/invitations.yaml",
+            "--format",
+            "json",
+        ],
+        &dir,
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout(&output)).unwrap(),
+        report
+    );
+}
+
+#[test]
+fn bad_inputs_exit_2_naming_what_is_wrong() {
+    let dir = git_repo("diff-bad-inputs");
+    std::fs::write(dir.join("malformed.yaml"), "openapi: 3.0.3\npaths: [\n").unwrap();
+    std::fs::write(
+        dir.join("untagged.yaml"),
+        std::fs::read_to_string(data().join("base.yaml"))
+            .unwrap()
+            .replace(
+                "      tags: [acme]\n      operationId: acme_list_things",
+                "      operationId: acme_list_things",
+            ),
+    )
+    .unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["diff", "missing.yaml", "openapi/invitations.yaml"],
+            "cannot read `missing.yaml`",
+        ),
+        (
+            &["diff", "openapi/invitations.yaml", "malformed.yaml"],
+            "malformed.yaml:3",
+        ),
+        (
+            &["diff", "openapi/invitations.yaml", "untagged.yaml"],
+            "untagged.yaml:10: operation GET /things (acme_list_things): the operation has no vendor tag",
+        ),
+        (
+            &["diff", "no-such-rev:openapi/invitations.yaml"],
+            "at git revision `no-such-rev`",
+        ),
+        (
+            &["diff", "HEAD:openapi/missing.yaml"],
+            "cannot read `openapi/missing.yaml` at git revision `HEAD`",
+        ),
+        (&["diff", "--format", "xml"], "invalid value 'xml'"),
+    ];
+    for (args, message) in cases {
+        let output = invitations(args, &dir);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(stdout(&output).is_empty(), "{args:?}: nothing on stdout");
+        assert!(!stderr(&output).contains("panicked"), "{args:?}");
+    }
+}
