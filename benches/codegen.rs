@@ -6,33 +6,12 @@
 #[path = "../src/codegen.rs"]
 #[allow(dead_code)]
 mod codegen;
+#[path = "common/synthetic.rs"]
+mod synthetic;
 
-use std::fmt::Write as _;
+use synthetic::synthetic_document;
+
 use std::time::{Duration, Instant};
-
-/// A document of `n` create operations for one vendor, each with its own
-/// request and response schema, in the style of `openapi/invitations.yaml`.
-fn synthetic_document(n: usize) -> String {
-    let mut doc = String::from(
-        "openapi: 3.0.3\ninfo:\n  title: synthetic\n  version: '1'\nservers:\n  - url: https://acme.test\n    x-vendor: acme\npaths:\n",
-    );
-    for i in 0..n {
-        write!(
-            doc,
-            "  /things{i}/{{thing_id}}:\n    post:\n      tags: [acme]\n      operationId: acme_create_thing{i}\n      parameters:\n        - name: thing_id\n          in: path\n          required: true\n          schema:\n            type: string\n            format: uuid\n      requestBody:\n        required: true\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/AcmeThing{i}Request'\n      responses:\n        '201':\n          description: created\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/AcmeThing{i}'\n        '400':\n          description: bad request\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/AcmeError'\n"
-        )
-        .unwrap();
-    }
-    doc.push_str("components:\n  schemas:\n    AcmeError:\n      type: object\n      properties:\n        errors:\n          type: array\n          items:\n            type: string\n");
-    for i in 0..n {
-        write!(
-            doc,
-            "    AcmeThing{i}Request:\n      type: object\n      required: [name]\n      properties:\n        name:\n          type: string\n        note:\n          type: string\n    AcmeThing{i}:\n      type: object\n      required: [id]\n      properties:\n        id:\n          type: string\n          format: uuid\n        name:\n          type: string\n        created_at:\n          type: string\n          format: date-time\n"
-        )
-        .unwrap();
-    }
-    doc
-}
 
 /// Median wall time of `runs` generations of `text`.
 fn measure(name: &str, text: &str, runs: usize) -> Duration {

@@ -444,9 +444,9 @@ impl Diff<'_, '_> {
             Place::New(s) => (Side::New, s),
             Place::Old(s) => (Side::Old, s),
         };
-        let line = match side {
-            Side::New => self.new.line(segments),
-            Side::Old => self.old.line(segments),
+        let revision = match side {
+            Side::New => self.new,
+            Side::Old => self.old,
         };
         let id = id.into();
         let location = pointer(segments);
@@ -458,8 +458,8 @@ impl Diff<'_, '_> {
             vendor: ctx.map(|c| c.vendor.clone()),
             operation: ctx.and_then(|c| c.operation.clone()),
             operations: Vec::new(),
+            line: revision.line(segments),
             location,
-            line,
             side,
             message,
             wire: verdict.wire,

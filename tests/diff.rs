@@ -384,10 +384,10 @@ fn every_case_directory_is_in_the_table() {
 /// The whole report (messages, locations, lines, operations) against the
 /// reviewed `expected.json` (old → new) and `reverse.json` (new → old) of
 /// each case. Refresh after reviewing a change:
-/// `INVITATIONS_BLESS=1 cargo test --features cli --test diff`.
+/// `INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --features cli --test diff`.
 #[test]
 fn reports_match_the_reviewed_snapshots() {
-    let bless = std::env::var_os("INVITATIONS_BLESS").is_some();
+    let bless = std::env::var_os("INVITATIONS_UPDATE_SNAPSHOTS").is_some();
     let mut stale = Vec::new();
     for (case, _, _) in CASES {
         for (old, new, file) in [
@@ -405,7 +405,7 @@ fn reports_match_the_reviewed_snapshots() {
     }
     assert!(
         stale.is_empty(),
-        "reports differ from the snapshots {stale:?}; review them with `invitations diff`, then refresh with: INVITATIONS_BLESS=1 cargo test --features cli --test diff"
+        "reports differ from the snapshots {stale:?}; review them with `invitations diff`, then refresh with: INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --features cli --test diff"
     );
 }
 

@@ -4,7 +4,7 @@
 Each case is base.yaml (old) and base.yaml with a few text edits (new), so a
 pair differs by exactly the change its name says. Run it after editing
 base.yaml or a case below, then refresh the expected reports with
-`INVITATIONS_BLESS=1 cargo test --features cli --test diff` and review them.
+`INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --features cli --test diff` and review them.
 """
 import pathlib
 
