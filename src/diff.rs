@@ -1814,3 +1814,55 @@ fn describe_site(dir: Direction, site: Site<'_>, owner: &str) -> String {
         Site::Property { name, .. } => format!("{d} property `{name}` of `{owner}`"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_that_differ_in_parameter_names_have_one_shape() {
+        assert_eq!(path_shape("/a/{account_id}/b/{x}"), "/a/{}/b/{}");
+        assert_eq!(
+            path_shape("/a/{accountId}/b/{y}"),
+            path_shape("/a/{account_id}/b/{x}")
+        );
+        assert_ne!(path_shape("/a/{x}"), path_shape("/a/{x}/b"));
+    }
+
+    #[test]
+    fn rust_names_follow_the_generator() {
+        assert_eq!(snake("accountId"), "account_id");
+        assert_eq!(snake("invitation_id"), "invitation_id");
+        assert_eq!(snake("x-api-key"), "x_api_key");
+        assert_eq!(
+            rust_type("hybridbox", "HybridboxInvitation"),
+            "hybridbox::types::Invitation"
+        );
+        // A component without the vendor prefix keeps its name.
+        assert_eq!(rust_type("acme", "Error"), "acme::types::Error");
+    }
+
+    #[test]
+    fn type_signatures_include_the_format() {
+        let sig = |s: &str| type_sig(&serde_json::from_str(s).unwrap());
+        assert_eq!(sig(r#"{"type":"string","format":"uuid"}"#), "string (uuid)");
+        assert_eq!(sig(r#"{"properties":{}}"#), "object");
+        assert_eq!(sig(r#"{"items":{}}"#), "array");
+        assert_eq!(sig(r#"{}"#), "any");
+    }
+
+    #[test]
+    fn pointers_escape_slashes_and_tildes() {
+        let segments = ["paths", "/a/{b}", "post", "x~y"].map(str::to_owned);
+        assert_eq!(pointer(&segments), "#/paths/~1a~1{b}/post/x~0y");
+        assert_eq!(json_pointer(&segments), "/paths/~1a~1{b}/post/x~0y");
+    }
+
+    #[test]
+    fn the_verdict_is_the_largest_bump_and_a_rust_break_is_major() {
+        let v = verdict((Info, "a"), (Breaking, "b"), Bump::Patch);
+        assert_eq!(v.semver, Bump::Major);
+        assert!(Bump::Major > Bump::Minor && Bump::Minor > Bump::Patch && Bump::Patch > Bump::None);
+        assert!(Breaking > Warning && Warning > Info);
+    }
+}

@@ -40,7 +40,7 @@ pub fn synthetic_revision(n: usize) -> String {
         // Drop the paths of every 13th operation (its schemas stay).
         if let Some(rest) = line.strip_prefix("  /things") {
             let i: usize = rest.split('/').next().unwrap_or("").parse().unwrap_or(0);
-            skip = i % 13 == 0;
+            skip = i.is_multiple_of(13);
         } else if !line.starts_with("   ") {
             skip = false;
         }
@@ -51,7 +51,9 @@ pub fn synthetic_revision(n: usize) -> String {
         out.push('\n');
     }
     for i in (0..n).step_by(7) {
-        let from = format!("    AcmeThing{i}Request:\n      type: object\n      required: [name]\n      properties:\n");
+        let from = format!(
+            "    AcmeThing{i}Request:\n      type: object\n      required: [name]\n      properties:\n"
+        );
         let to = format!("{from}        color:\n          type: string\n");
         out = out.replacen(&from, &to, 1);
     }
