@@ -58,7 +58,10 @@ fn main() {
     let ours = Path::new(env!("CARGO_BIN_EXE_invitations"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diff-bench");
     std::fs::create_dir_all(&dir).unwrap();
-    let (old, new) = (synthetic_document(OPERATIONS), synthetic_revision(OPERATIONS));
+    let (old, new) = (
+        synthetic_document(OPERATIONS),
+        synthetic_revision(OPERATIONS),
+    );
     std::fs::write(dir.join("old.yaml"), &old).unwrap();
     std::fs::write(dir.join("new.yaml"), &new).unwrap();
     println!(
@@ -77,7 +80,13 @@ fn main() {
         run(ours, &args, &dir);
     });
     let redocly_args = [
-        "diff", "old.yaml", "new.yaml", "--format", "json", "--fail-on", "none",
+        "diff",
+        "old.yaml",
+        "new.yaml",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
     ];
     let redocly_out = run(&redocly, &redocly_args, &dir);
     let redocly_time = median(3, || {
