@@ -280,18 +280,6 @@ struct Bench {
     ways: Vec<Way>,
 }
 
-/// An error and its causes, on one line.
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
-}
-
 impl Bench {
     /// One create-invitation call the way `way` makes it.
     async fn call(&self, way: usize) -> Result<(), String> {
@@ -306,11 +294,12 @@ impl Bench {
                     .json(&NewInvitation { email: EMAIL })
                     .send()
                     .await
-                    .map_err(|e| describe(&e))?;
+                    .map_err(|e| format!("{e:?}"))?;
                 if response.status() != reqwest::StatusCode::CREATED {
                     return Err(format!("status {}", response.status()));
                 }
-                let invitation: RawInvitation = response.json().await.map_err(|e| describe(&e))?;
+                let invitation: RawInvitation =
+                    response.json().await.map_err(|e| format!("{e:?}"))?;
                 invitation.email
             }
             Sender::Generated(client) => {
@@ -320,7 +309,7 @@ impl Bench {
                     .body(hybridbox::types::CreateInvitationRequest::builder().email(EMAIL))
                     .send()
                     .await
-                    .map_err(|e| describe(&e))?
+                    .map_err(|e| format!("{e:?}"))?
                     .into_inner()
                     .email
             }
@@ -587,12 +576,12 @@ fn main() {
             .auth(auth)
             .retry(retry)
             .build()
-            .unwrap_or_else(|e| fail(&format!("building the client: {}", describe(&e))))
+            .unwrap_or_else(|e| fail(&format!("building the client: {e:?}")))
     };
     let raw = |builder: reqwest::ClientBuilder| {
         builder
             .build()
-            .unwrap_or_else(|e| fail(&format!("building reqwest: {}", describe(&e))))
+            .unwrap_or_else(|e| fail(&format!("building reqwest: {e:?}")))
     };
     let mut ways = vec![
         Way {
@@ -635,9 +624,7 @@ fn main() {
                         .timeout(None)
                         .connect_timeout(None)
                         .build()
-                        .unwrap_or_else(|e| {
-                            fail(&format!("building the client: {}", describe(&e)))
-                        }),
+                        .unwrap_or_else(|e| fail(&format!("building the client: {e:?}"))),
                 ),
             },
             Way {

@@ -664,40 +664,35 @@ impl Diff<'_, '_> {
                 };
                 let at = vec!["paths".to_owned(), op.path.clone(), op.method.clone()];
                 let method = format!("{}::Client::{}", op.vendor, rust_method(op));
-                match side {
-                    Side::New => self.emit(
-                        Some(&ctx),
+                let (id, place, done, v) = match side {
+                    Side::New => (
                         "operation-added",
                         Place::New(&at),
-                        format!(
-                            "operation {} {} ({}) was added",
-                            op.method.to_uppercase(),
-                            op.path,
-                            op.id
-                        ),
+                        "added",
                         verdict(
                             (Info, "a new endpoint to call"),
                             (Info, &format!("a new method `{method}`")),
                             Bump::Minor,
                         ),
                     ),
-                    Side::Old => self.emit(
-                        Some(&ctx),
+                    Side::Old => (
                         "operation-removed",
                         Place::Old(&at),
-                        format!(
-                            "operation {} {} ({}) was removed",
-                            op.method.to_uppercase(),
-                            op.path,
-                            op.id
-                        ),
+                        "removed",
                         verdict(
                             (Breaking, "calls to it fail"),
                             (Breaking, &format!("the method `{method}` is gone")),
                             Bump::Major,
                         ),
                     ),
-                }
+                };
+                let message = format!(
+                    "operation {} {} ({}) was {done}",
+                    op.method.to_uppercase(),
+                    op.path,
+                    op.id
+                );
+                self.emit(Some(&ctx), id, place, message, v);
             }
         }
     }
