@@ -1614,51 +1614,43 @@ impl Diff<'_, '_> {
                 continue;
             };
             let place = seg(&here.new, &["properties", name]);
-            match (o_req, n_req) {
-                (false, true) => {
-                    let wire = match dir {
-                        Direction::Request => (Breaking, "requests without it are refused"),
-                        Direction::Response => (Info, "it is now always sent"),
-                    };
-                    self.emit(
-                        Some(ctx),
-                        format!("{d}-property-became-required"),
-                        Place::New(&place),
-                        format!("{} became required", of(name)),
-                        verdict(
-                            wire,
-                            (
-                                Breaking,
-                                &format!("{} changes from `Option<T>` to `T`", field(name)),
-                            ),
-                            Bump::Major,
-                        ),
-                    );
-                }
-                (true, false) => {
-                    let wire = match dir {
-                        Direction::Request => (Info, "requests with it still work"),
-                        Direction::Response => (
+            if o_req != n_req {
+                let (became, wire, types) = match (n_req, dir) {
+                    (true, Direction::Request) => (
+                        "required",
+                        (Breaking, "requests without it are refused"),
+                        "`Option<T>` to `T`",
+                    ),
+                    (true, Direction::Response) => (
+                        "required",
+                        (Info, "it is now always sent"),
+                        "`Option<T>` to `T`",
+                    ),
+                    (false, Direction::Request) => (
+                        "optional",
+                        (Info, "requests with it still work"),
+                        "`T` to `Option<T>`",
+                    ),
+                    (false, Direction::Response) => (
+                        "optional",
+                        (
                             Breaking,
                             "callers that expect it fail on responses without it",
                         ),
-                    };
-                    self.emit(
-                        Some(ctx),
-                        format!("{d}-property-became-optional"),
-                        Place::New(&place),
-                        format!("{} became optional", of(name)),
-                        verdict(
-                            wire,
-                            (
-                                Breaking,
-                                &format!("{} changes from `T` to `Option<T>`", field(name)),
-                            ),
-                            Bump::Major,
-                        ),
-                    );
-                }
-                _ => {}
+                        "`T` to `Option<T>`",
+                    ),
+                };
+                self.emit(
+                    Some(ctx),
+                    format!("{d}-property-became-{became}"),
+                    Place::New(&place),
+                    format!("{} became {became}", of(name)),
+                    verdict(
+                        wire,
+                        (Breaking, &format!("{} changes from {types}", field(name))),
+                        Bump::Major,
+                    ),
+                );
             }
             let at = here.join(&["properties", name]);
             self.schema(
