@@ -466,8 +466,8 @@ fn code_diff_of_a_one_field_change_shows_only_that_field() {
             "a hunk that is not about `color`: {first_added}\n{diff}"
         );
     }
-    // The same pair with a description edit elsewhere would add a hunk: the
-    // header that names the document must not (both sides use one name).
+    // The generated header names the document; both revisions are generated
+    // under one name, so it never shows up as a change.
     assert!(!diff.contains("@generated"), "{diff}");
 }
 
