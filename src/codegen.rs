@@ -148,17 +148,44 @@ pub struct Vendor {
 impl Vendor {
     /// The prefix of the vendor's component names (`Hybridbox`).
     pub fn type_prefix(&self) -> String {
-        let mut chars = self.name.chars();
-        match chars.next() {
-            Some(first) => first.to_uppercase().chain(chars).collect(),
-            None => String::new(),
-        }
+        type_prefix(&self.name)
     }
+}
 
-    /// The prefix of the vendor's operation ids (`hybridbox_`).
-    pub fn operation_prefix(&self) -> String {
-        format!("{}_", self.name)
+fn type_prefix(vendor: &str) -> String {
+    let mut chars = vendor.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
+}
+
+/// The name of a component in `vendor`'s Rust module: without the vendor
+/// prefix (`HybridboxInvitation` → `Invitation`), unless nothing would be left.
+pub fn short_type_name<'n>(vendor: &str, component: &'n str) -> &'n str {
+    component
+        .strip_prefix(&type_prefix(vendor))
+        .filter(|s| !s.is_empty())
+        .unwrap_or(component)
+}
+
+/// The Rust method of an operation id: without `vendor`'s prefix
+/// (`hybridbox_create_invitation` → `create_invitation`).
+pub fn short_operation_id<'i>(vendor: &str, operation_id: &'i str) -> &'i str {
+    operation_id
+        .strip_prefix(&format!("{vendor}_"))
+        .unwrap_or(operation_id)
+}
+
+/// A JSON pointer with a leading `#`: `["paths", "/a/{b}", "post"]` →
+/// `#/paths/~1a~1{b}/post`.
+pub fn json_pointer<S: AsRef<str>>(segments: &[S]) -> String {
+    let mut out = String::from("#");
+    for s in segments {
+        out.push('/');
+        out.push_str(&s.as_ref().replace('~', "~0").replace('/', "~1"));
+    }
+    out
 }
 
 /// One operation of the document.
@@ -256,13 +283,7 @@ impl<'a> Document<'a> {
         collect_refs(&self.root, &mut Vec::new(), &mut refs);
         for (at, target) in refs {
             let at_segments: Vec<&str> = at.iter().map(String::as_str).chain(["$ref"]).collect();
-            let place = format!(
-                "#/{}",
-                at.iter()
-                    .map(|s| s.replace('~', "~0").replace('/', "~1"))
-                    .collect::<Vec<_>>()
-                    .join("/")
-            );
+            let place = json_pointer(&at);
             let Some(pointer) = target.strip_prefix('#') else {
                 return Err(self.error_at(
                     &at_segments,
@@ -382,6 +403,20 @@ impl<'a> Document<'a> {
         }
     }
 
+    /// The operation's `operationId`, which names its Rust method.
+    pub fn operation_id<'o>(&self, op: &OperationRef<'o>) -> Result<&'o str, GenerateError> {
+        op.operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                self.error_at(
+                    &["paths", &op.path, &op.method],
+                    op.describe(),
+                    "the operation has no operationId; progenitor names the rust method after it",
+                )
+            })
+    }
+
     /// The part of the document one vendor's client is generated from: its
     /// operations, its server, the components they reach, with the vendor
     /// prefix dropped from component names and operation ids.
@@ -389,20 +424,12 @@ impl<'a> Document<'a> {
         let vendors = self.vendors()?;
         let mut paths = Map::new();
         for op in self.operations() {
-            let Some(operation_id) = op.operation.get("operationId").and_then(Value::as_str) else {
-                return Err(self.error_at(
-                    &["paths", &op.path, &op.method],
-                    op.describe(),
-                    "the operation has no operationId; progenitor names the rust method after it",
-                ));
-            };
+            let operation_id = self.operation_id(&op)?;
             if self.vendor_of(&op, &vendors)?.name != vendor.name {
                 continue;
             }
             let mut operation = op.operation.clone();
-            let short = operation_id
-                .strip_prefix(&vendor.operation_prefix())
-                .unwrap_or(operation_id);
+            let short = short_operation_id(&vendor.name, operation_id);
             operation.insert("operationId".to_owned(), Value::String(short.to_owned()));
             let item = paths
                 .entry(op.path.clone())
@@ -432,7 +459,6 @@ impl<'a> Document<'a> {
         }
         let mut components = Map::new();
         let mut renames = BTreeMap::new();
-        let prefix = vendor.type_prefix();
         if let Some(all) = self.root.get("components").and_then(Value::as_object) {
             for (kind, entries) in all {
                 let Some(entries) = entries.as_object() else {
@@ -445,10 +471,7 @@ impl<'a> Document<'a> {
                     if kind != "securitySchemes" && !reached.contains(&pointer) {
                         continue;
                     }
-                    let short = name
-                        .strip_prefix(&prefix)
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or(name);
+                    let short = short_type_name(&vendor.name, name);
                     if kept.contains_key(short) {
                         return Err(self.error_at(
                             &["components", kind, name],

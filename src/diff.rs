@@ -140,6 +140,14 @@ pub struct Change {
     pub semver: Bump,
 }
 
+impl Change {
+    fn add_operation(&mut self, operation: &String) {
+        if !self.operations.contains(operation) {
+            self.operations.push(operation.clone());
+        }
+    }
+}
+
 /// The result of comparing two revisions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -233,13 +241,7 @@ impl<'a> Revision<'a> {
         let mut operations = Vec::new();
         for op in doc.operations() {
             let vendor = doc.vendor_of(&op, &vendors)?.name.clone();
-            let Some(id) = op.operation.get("operationId").and_then(Value::as_str) else {
-                return Err(doc.error_at(
-                    &["paths", &op.path, &op.method],
-                    op.describe(),
-                    "the operation has no operationId; progenitor names the rust method after it",
-                ));
-            };
+            let id = doc.operation_id(&op)?;
             operations.push(Operation {
                 id: id.to_owned(),
                 vendor,
@@ -318,16 +320,6 @@ fn path_shape(path: &str) -> String {
             _ if in_param => {}
             _ => out.push(c),
         }
-    }
-    out
-}
-
-/// `["paths", "/a/{b}", "post"]` → `#/paths/~1a~1{b}/post`.
-fn pointer(segments: &[String]) -> String {
-    let mut out = String::from("#");
-    for s in segments {
-        out.push('/');
-        out.push_str(&s.replace('~', "~0").replace('/', "~1"));
     }
     out
 }
@@ -432,14 +424,16 @@ fn verdict(wire: (Level, &str), rust: (Level, &str), semver: Bump) -> Verdict {
 use Level::{Breaking, Info, Warning};
 
 impl Diff<'_, '_> {
-    fn emit(
+    /// Records a change once per (id, location, message), adding the
+    /// context's operation to it, and returns it.
+    fn record(
         &mut self,
         ctx: Option<&Context>,
         id: impl Into<String>,
         place: Place<'_>,
         message: impl Into<String>,
         verdict: Verdict,
-    ) {
+    ) -> &mut Change {
         let (side, segments) = match place {
             Place::New(s) => (Side::New, s),
             Place::Old(s) => (Side::Old, s),
@@ -449,7 +443,7 @@ impl Diff<'_, '_> {
             Side::Old => self.old,
         };
         let id = id.into();
-        let location = pointer(segments);
+        let location = codegen::json_pointer(segments);
         let message = message.into();
         let key = (id.clone(), location.clone(), message.clone());
         let change = self.changes.entry(key).or_insert_with(|| Change {
@@ -466,11 +460,22 @@ impl Diff<'_, '_> {
             rust: verdict.rust,
             semver: verdict.semver,
         });
-        if let Some(operation) = ctx.and_then(|c| c.operation.as_ref())
-            && !change.operations.contains(operation)
-        {
-            change.operations.push(operation.clone());
+        if let Some(operation) = ctx.and_then(|c| c.operation.as_ref()) {
+            change.add_operation(operation);
         }
+        change
+    }
+
+    /// Records a change ([`Diff::record`] without the result).
+    fn emit(
+        &mut self,
+        ctx: Option<&Context>,
+        id: impl Into<String>,
+        place: Place<'_>,
+        message: impl Into<String>,
+        verdict: Verdict,
+    ) {
+        self.record(ctx, id, place, message, verdict);
     }
 
     /// Servers: one per vendor.
@@ -645,15 +650,10 @@ impl Diff<'_, '_> {
                     Side::New => Place::New(&at),
                     Side::Old => Place::Old(&at),
                 };
-                let key = (id.to_owned(), pointer(&at), message.clone());
-                self.emit(Some(&ctx), id, place, message, v);
                 // One change for the path, naming all its operations.
-                if let Some(change) = self.changes.get_mut(&key) {
-                    for id in &ids[1..] {
-                        if !change.operations.contains(id) {
-                            change.operations.push(id.clone());
-                        }
-                    }
+                let change = self.record(Some(&ctx), id, place, message, v);
+                for id in &ids[1..] {
+                    change.add_operation(id);
                 }
                 continue;
             }
@@ -1290,7 +1290,10 @@ impl Diff<'_, '_> {
             .unwrap_or(owner)
             .to_owned();
         if old_name.is_some() || new_name.is_some() {
-            let key = (pointer(&here.old), pointer(&here.new));
+            let key = (
+                codegen::json_pointer(&here.old),
+                codegen::json_pointer(&here.new),
+            );
             if stack.contains(&key) {
                 return;
             }
@@ -1723,8 +1726,11 @@ fn parameters<'r>(
     out
 }
 
+/// A JSON pointer for `Value::pointer` (no leading `#`).
 fn json_pointer(segments: &[String]) -> String {
-    pointer(segments).trim_start_matches('#').to_owned()
+    codegen::json_pointer(segments)
+        .trim_start_matches('#')
+        .to_owned()
 }
 
 fn is_success(code: &str) -> bool {
@@ -1732,27 +1738,17 @@ fn is_success(code: &str) -> bool {
 }
 
 /// The Rust method of an operation: its id without the vendor prefix.
-fn rust_method(op: &Operation) -> String {
-    op.id
-        .strip_prefix(&format!("{}_", op.vendor))
-        .unwrap_or(&op.id)
-        .to_owned()
+fn rust_method(op: &Operation) -> &str {
+    codegen::short_operation_id(&op.vendor, &op.id)
 }
 
 /// The Rust type of a component schema: `hybridbox::types::Invitation` for
 /// `HybridboxInvitation` in vendor `hybridbox`.
 fn rust_type(vendor: &str, component: &str) -> String {
-    let mut prefix: String = vendor
-        .chars()
-        .take(1)
-        .flat_map(char::to_uppercase)
-        .collect();
-    prefix.push_str(vendor.get(1..).unwrap_or(""));
-    let short = component
-        .strip_prefix(&prefix)
-        .filter(|s| !s.is_empty())
-        .unwrap_or(component);
-    format!("{vendor}::types::{short}")
+    format!(
+        "{vendor}::types::{}",
+        codegen::short_type_name(vendor, component)
+    )
 }
 
 /// `accountId` → `account_id`, as the generated builder methods are named.
@@ -1841,7 +1837,10 @@ mod tests {
     #[test]
     fn pointers_escape_slashes_and_tildes() {
         let segments = ["paths", "/a/{b}", "post", "x~y"].map(str::to_owned);
-        assert_eq!(pointer(&segments), "#/paths/~1a~1{b}/post/x~0y");
+        assert_eq!(
+            codegen::json_pointer(&segments),
+            "#/paths/~1a~1{b}/post/x~0y"
+        );
         assert_eq!(json_pointer(&segments), "/paths/~1a~1{b}/post/x~0y");
     }
 
