@@ -271,6 +271,35 @@ impl<'a> Revision<'a> {
         &self.doc.root["paths"][&op.path]
     }
 
+    /// The request body of the operation at `at`, resolved, with where it
+    /// is written.
+    fn request_body(&self, at: &[String]) -> Option<(&Value, Vec<String>)> {
+        let at = seg(at, &["requestBody"]);
+        let raw = self.root().pointer(&json_pointer(&at))?;
+        let (_, body, body_at) = self.resolve(raw, at);
+        Some((body, body_at))
+    }
+
+    /// The JSON schema of the operation's first success (or error) response
+    /// with a JSON body: the one type progenitor decodes such responses into.
+    fn response_body(&self, at: &[String], success: bool) -> Option<(&Value, Vec<String>)> {
+        let responses = self
+            .root()
+            .pointer(&json_pointer(&seg(at, &["responses"])))?
+            .as_object()?;
+        responses.iter().find_map(|(code, response)| {
+            if is_success(code) != success {
+                return None;
+            }
+            let (_, response, response_at) = self.resolve(response, seg(at, &["responses", code]));
+            let schema = response.pointer("/content/application~1json/schema")?;
+            Some((
+                schema,
+                seg(&response_at, &["content", "application/json", "schema"]),
+            ))
+        })
+    }
+
     fn line(&self, segments: &[String]) -> Option<usize> {
         let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
         codegen::locate(self.text, &self.doc.root, &segments)
@@ -871,19 +900,15 @@ impl Diff<'_, '_> {
     }
 
     fn request_body(&mut self, ctx: &Context, at: &At) {
-        let body = |r: &Revision<'_>, at: &[String]| {
-            let raw = r
-                .root()
-                .pointer(&json_pointer(&seg(at, &["requestBody"])))?;
-            let (_, body, body_at) = r.resolve(raw, seg(at, &["requestBody"]));
-            Some((body.clone(), body_at))
-        };
-        let (old, new) = (body(self.old, &at.old), body(self.new, &at.new));
+        let (old, new) = (
+            self.old.request_body(&at.old),
+            self.new.request_body(&at.new),
+        );
         let required = |b: &Value| b.get("required").and_then(Value::as_bool) == Some(true);
         match (old, new) {
             (None, None) => {}
             (None, Some((n, n_at))) => {
-                let v = if required(&n) {
+                let v = if required(n) {
                     verdict(
                         (Breaking, "requests without a body are refused"),
                         (
@@ -919,7 +944,7 @@ impl Diff<'_, '_> {
                 ),
             ),
             (Some((o, o_at)), Some((n, n_at))) => {
-                match (required(&o), required(&n)) {
+                match (required(o), required(n)) {
                     (false, true) => self.emit(
                         Some(ctx),
                         "request-body-became-required",
@@ -1049,25 +1074,10 @@ impl Diff<'_, '_> {
             );
         }
         for success in [true, false] {
-            let body = |r: &Revision<'_>, at: &[String]| -> Option<(Value, Vec<String>)> {
-                let responses = r
-                    .root()
-                    .pointer(&json_pointer(&seg(at, &["responses"])))?
-                    .as_object()?;
-                responses.iter().find_map(|(code, response)| {
-                    if is_success(code) != success {
-                        return None;
-                    }
-                    let (_, response, response_at) =
-                        r.resolve(response, seg(at, &["responses", code]));
-                    let schema = response.pointer("/content/application~1json/schema")?;
-                    Some((
-                        schema.clone(),
-                        seg(&response_at, &["content", "application/json", "schema"]),
-                    ))
-                })
-            };
-            let (old, new) = (body(self.old, &at.old), body(self.new, &at.new));
+            let (old, new) = (
+                self.old.response_body(&at.old, success),
+                self.new.response_body(&at.new, success),
+            );
             let site = if success { Site::Body } else { Site::ErrorBody };
             match (old, new) {
                 (Some((os, o_at)), Some((ns, n_at))) => {
@@ -1080,8 +1090,8 @@ impl Diff<'_, '_> {
                         Direction::Response,
                         site,
                         "",
-                        &os,
-                        &ns,
+                        os,
+                        ns,
                         &at,
                         &mut Vec::new(),
                     );
@@ -1442,10 +1452,11 @@ impl Diff<'_, '_> {
         new: &Value,
         here: &At,
     ) {
-        let (Some(o), Some(n)) = (codegen::enum_values(old), codegen::enum_values(new)) else {
-            if codegen::enum_values(old).is_some() != codegen::enum_values(new).is_some() {
+        let (o, n) = (codegen::enum_values(old), codegen::enum_values(new));
+        let (Some(o), Some(n)) = (&o, &n) else {
+            if o.is_some() != n.is_some() {
                 let d = dir.as_str();
-                let became = if codegen::enum_values(new).is_some() {
+                let became = if n.is_some() {
                     "became an enum"
                 } else {
                     "is no longer an enum"
@@ -1561,8 +1572,10 @@ impl Diff<'_, '_> {
         here: &At,
         stack: &mut Vec<(String, String)>,
     ) {
-        let props = |s: &Value| s.get("properties").and_then(Value::as_object).cloned();
-        let (Some(op), Some(np)) = (props(old), props(new)) else {
+        let (Some(op), Some(np)) = (
+            old.get("properties").and_then(Value::as_object),
+            new.get("properties").and_then(Value::as_object),
+        ) else {
             return;
         };
         let required = |s: &Value| -> BTreeSet<String> {
@@ -1591,7 +1604,7 @@ impl Diff<'_, '_> {
             None => "the struct".to_owned(),
             Some(owner) => format!("`{owner}`"),
         };
-        for (name, o) in &op {
+        for (name, o) in op {
             let (o_req, n_req) = (or.contains(name), nr.contains(name));
             let Some(n) = np.get(name) else {
                 let wire = match (dir, o_req) {
