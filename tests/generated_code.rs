@@ -6,6 +6,9 @@
 //! review. When the document changes, refresh the snapshots with
 //! `INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --test generated_code`.
 
+#[path = "common/snapshot.rs"]
+mod snapshot;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -19,7 +22,6 @@ fn manifest_dir() -> &'static Path {
 
 #[test]
 fn snapshots_match_the_generated_code() {
-    let update = std::env::var_os("INVITATIONS_UPDATE_SNAPSHOTS").is_some();
     let mut stale = Vec::new();
     for vendor in GENERATED {
         let generated =
@@ -28,14 +30,7 @@ fn snapshots_match_the_generated_code() {
         let snapshot_path = manifest_dir()
             .join("tests/snapshots")
             .join(format!("{vendor}.rs"));
-        let snapshot = std::fs::read_to_string(&snapshot_path).unwrap_or_default();
-        if snapshot == generated {
-            continue;
-        }
-        if update {
-            std::fs::create_dir_all(snapshot_path.parent().unwrap()).unwrap();
-            std::fs::write(&snapshot_path, generated).unwrap();
-        } else {
+        if !snapshot::matches(&snapshot_path, &generated) {
             stale.push(format!("tests/snapshots/{vendor}.rs"));
         }
     }
