@@ -1,14 +1,12 @@
 //! Code generation cost: our document against synthetic documents of about
 //! 10, 100 and 1,000 operations, through the same module build.rs uses.
 //! Prints milliseconds per run and how the time grows with the operation
-//! count (a ratio measured in this run). Run: `cargo bench --bench codegen`.
+//! count (a ratio measured in this run). Run: `cargo bench --features codegen --bench codegen`.
 
-#[path = "../src/codegen.rs"]
-#[allow(dead_code)]
-mod codegen;
 #[path = "common/synthetic.rs"]
 mod synthetic;
 
+use invitations::codegen;
 use synthetic::synthetic_document;
 
 use std::time::{Duration, Instant};

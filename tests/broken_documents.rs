@@ -2,9 +2,7 @@
 //! line and the problem, never with a panic. Each case is a small document in
 //! `tests/data/broken/`, run through the same generation module build.rs uses.
 
-#[path = "../src/codegen.rs"]
-#[allow(dead_code)]
-mod codegen;
+use invitations::codegen;
 
 use std::path::Path;
 

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 /// The document, as JSON.
 fn document() -> Value {
     let text = include_str!("../openapi/invitations.yaml");
-    serde_yaml::from_str(text).expect("the document parses")
+    invitations::codegen::Document::parse("openapi/invitations.yaml", text)
+        .expect("the document parses")
+        .root
 }
 
 /// A `seed` example of the document, following one `$ref` to a named example.

@@ -6,13 +6,12 @@
 //! Exit codes: 0 normally, 1 when a change at or above `--fail-on` is found,
 //! 2 for bad input (unreadable file, unknown revision, invalid document).
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use invitations::codegen;
-use invitations::diff::{self, Level, Report};
+use invitations::diff::{self, Level, render};
 
 #[derive(Parser)]
 #[command(
@@ -88,9 +87,9 @@ fn run(args: &DiffArgs) -> Result<bool, String> {
     };
     let code = code.as_deref();
     let out = match args.format {
-        Format::Text => text(&args.old, &args.new, &report, code),
-        Format::Markdown => markdown(&args.old, &args.new, &report, code),
-        Format::Json => json(&report, code)?,
+        Format::Text => render::text(&report, &args.old, &args.new, code),
+        Format::Markdown => render::markdown(&report, &args.old, &args.new, code),
+        Format::Json => render::json(&report, code),
     };
     print!("{out}");
     let threshold = args.fail_on.map(|f| match f {
@@ -136,7 +135,7 @@ fn code_diff(
     old: &str,
     new_name: &str,
     new: &str,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<render::CodeDiff>, String> {
     let label = new_name.rsplit_once(':').map_or(new_name, |(_, p)| p);
     let options = codegen::Options::default();
     let generate = |name: &str, text: &str| {
@@ -171,115 +170,5 @@ fn code_diff(
             .to_string();
         out.push((vendor.to_owned(), diff));
     }
-    Ok(out)
-}
-
-fn counts(report: &Report) -> String {
-    let n = |level| report.changes.iter().filter(|c| c.level == level).count();
-    format!(
-        "{} change{}: {} breaking, {} warning, {} info",
-        report.changes.len(),
-        if report.changes.len() == 1 { "" } else { "s" },
-        n(Level::Breaking),
-        n(Level::Warning),
-        n(Level::Info)
-    )
-}
-
-fn place(change: &diff::Change, old: &str, new: &str) -> String {
-    let file = match change.side {
-        diff::Side::Old => old,
-        diff::Side::New => new,
-    };
-    match change.line {
-        Some(line) => format!("{file}:{line} {}", change.location),
-        None => format!("{file} {}", change.location),
-    }
-}
-
-fn text(old: &str, new: &str, report: &Report, code: Option<&[(String, String)]>) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{old} -> {new}");
-    let _ = writeln!(out, "semver: {} ({})", report.semver, counts(report));
-    for c in &report.changes {
-        let _ = writeln!(out);
-        let scope = [c.vendor.as_deref(), c.operation.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let _ = writeln!(out, "{:<8} {}  {}", c.level, c.id, scope);
-        let _ = writeln!(out, "  {}", c.message);
-        let _ = writeln!(out, "  at {}", place(c, old, new));
-        if c.operations.len() > 1 {
-            let _ = writeln!(out, "  operations: {}", c.operations.join(", "));
-        }
-        let _ = writeln!(out, "  wire: {}: {}", c.wire.level, c.wire.note);
-        let _ = writeln!(out, "  rust: {}: {}", c.rust.level, c.rust.note);
-    }
-    if code.is_some_and(|c| c.is_empty()) {
-        let _ = writeln!(out, "\ngenerated code: the same for every vendor");
-    }
-    for (vendor, diff) in code.unwrap_or_default() {
-        let _ = writeln!(out, "\ngenerated code of `{vendor}`:\n{diff}");
-    }
-    out
-}
-
-fn markdown(old: &str, new: &str, report: &Report, code: Option<&[(String, String)]>) -> String {
-    let cell = |s: &str| s.replace('|', "\\|");
-    let mut out = String::new();
-    let _ = writeln!(out, "## `{old}` → `{new}`\n");
-    let _ = writeln!(out, "Semver: **{}** ({}).\n", report.semver, counts(report));
-    if !report.changes.is_empty() {
-        let _ = writeln!(
-            out,
-            "| level | change | vendor | operation | where | wire | rust |\n|---|---|---|---|---|---|---|"
-        );
-    }
-    for c in &report.changes {
-        let _ = writeln!(
-            out,
-            "| {} | `{}`: {} | {} | {} | `{}` | {}: {} | {}: {} |",
-            c.level,
-            c.id,
-            cell(&c.message),
-            c.vendor.as_deref().unwrap_or(""),
-            cell(&c.operations.join(", ")),
-            cell(&place(c, old, new)),
-            c.wire.level,
-            cell(&c.wire.note),
-            c.rust.level,
-            cell(&c.rust.note)
-        );
-    }
-    if code.is_some_and(|c| c.is_empty()) {
-        let _ = writeln!(out, "\nGenerated code: the same for every vendor.");
-    }
-    for (vendor, diff) in code.unwrap_or_default() {
-        let _ = writeln!(
-            out,
-            "\n### Generated code of `{vendor}`\n\n```diff\n{diff}```"
-        );
-    }
-    out
-}
-
-/// The JSON output: the report's fields, and `code` with `--code`.
-#[derive(serde::Serialize)]
-struct JsonOutput<'a> {
-    #[serde(flatten)]
-    report: &'a Report,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<std::collections::BTreeMap<&'a str, &'a str>>,
-}
-
-fn json(report: &Report, code: Option<&[(String, String)]>) -> Result<String, String> {
-    let output = JsonOutput {
-        report,
-        code: code.map(|c| c.iter().map(|(v, d)| (v.as_str(), d.as_str())).collect()),
-    };
-    let mut out = serde_json::to_string_pretty(&output).map_err(|e| e.to_string())?;
-    out.push('\n');
     Ok(out)
 }

@@ -9,21 +9,30 @@
 //! line where it can be found and the place in the document:
 //! 1. parse the YAML and check that it is OpenAPI 3.0.x;
 //! 2. check that every local `$ref` points at something;
-//! 3. split the document per vendor (operations by their vendor tag, servers by
+//! 3. check the document ([`Document::check`], in `checks.rs`): operation ids
+//!    and vendor tags, path parameters, schema types, one success and one
+//!    error type per operation (`responses.rs` models how progenitor sorts
+//!    responses), and the constructs progenitor cannot generate
+//!    (`unsupported.rs`);
+//! 4. split the document per vendor (operations by their vendor tag, servers by
 //!    `x-vendor`), keeping only the components each vendor reaches and dropping
 //!    the vendor prefix from component names and operation ids;
-//! 4. check what progenitor would otherwise panic on (one success type and one
-//!    error type per operation);
 //! 5. emit an open enum for each schema marked `x-open-enum` and point
 //!    progenitor at it;
 //! 6. run progenitor (builder interface), catching any panic, and format the
-//!    result with prettyplease.
+//!    result with prettyplease; seal the mock helpers' extension trait.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
+
+mod checks;
+mod responses;
+mod unsupported;
+
+pub use responses::{ResponseRole, response_role, responses_with_role};
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -111,17 +120,12 @@ pub fn generate(
     options: &Options,
 ) -> Result<Vec<VendorCode>, GenerateError> {
     let doc = Document::parse(file, text)?;
-    doc.check_response_types()?;
+    doc.check()?;
     doc.vendors()?
         .iter()
         .map(|vendor| {
-            let spec = doc.vendor_spec(vendor)?;
-            let (code, mock) = doc.generate_vendor(vendor, &spec, options)?;
-            Ok(VendorCode {
-                vendor: vendor.name.clone(),
-                code,
-                mock,
-            })
+            let spec = doc.vendor_spec(vendor, &|_| true)?;
+            doc.generate_vendor(vendor, &spec, options)
         })
         .collect()
 }
@@ -420,12 +424,19 @@ impl<'a> Document<'a> {
     /// The part of the document one vendor's client is generated from: its
     /// operations, its server, the components they reach, with the vendor
     /// prefix dropped from component names and operation ids.
-    pub fn vendor_spec(&self, vendor: &Vendor) -> Result<Value, GenerateError> {
+    ///
+    /// `keep` chooses the operations (all of them for the vendor's client; the
+    /// diff generates only those a change touches).
+    pub fn vendor_spec(
+        &self,
+        vendor: &Vendor,
+        keep: &dyn Fn(&OperationRef<'_>) -> bool,
+    ) -> Result<Value, GenerateError> {
         let vendors = self.vendors()?;
         let mut paths = Map::new();
         for op in self.operations() {
             let operation_id = self.operation_id(&op)?;
-            if self.vendor_of(&op, &vendors)?.name != vendor.name {
+            if self.vendor_of(&op, &vendors)?.name != vendor.name || !keep(&op) {
                 continue;
             }
             let mut operation = op.operation.clone();
@@ -447,16 +458,7 @@ impl<'a> Document<'a> {
         }
 
         // The components the vendor's operations reach, transitively.
-        let mut reached = BTreeSet::new();
-        let mut queue = Vec::new();
-        collect_refs(&Value::Object(paths.clone()), &mut Vec::new(), &mut queue);
-        while let Some((_, target)) = queue.pop() {
-            if reached.insert(target.clone())
-                && let Some(value) = self.root.pointer(target.trim_start_matches('#'))
-            {
-                collect_refs(value, &mut Vec::new(), &mut queue);
-            }
-        }
+        let reached = self.reached(&Value::Object(paths.clone()));
         let mut components = Map::new();
         let mut renames = BTreeMap::new();
         if let Some(all) = self.root.get("components").and_then(Value::as_object) {
@@ -503,14 +505,25 @@ impl<'a> Document<'a> {
         Ok(spec)
     }
 
-    fn generate_vendor(
-        &self,
-        vendor: &Vendor,
-        spec: &Value,
-        options: &Options,
-    ) -> Result<(String, String), GenerateError> {
-        let open_enums = self.open_enums(vendor, spec)?;
-        let openapi: openapiv3::OpenAPI = serde_path_to_error::deserialize(spec).map_err(|e| {
+    /// The `$ref` targets `value` reaches, transitively (`#/components/...`).
+    pub fn reached(&self, value: &Value) -> BTreeSet<String> {
+        let mut reached = BTreeSet::new();
+        let mut queue = Vec::new();
+        collect_refs(value, &mut Vec::new(), &mut queue);
+        while let Some((_, target)) = queue.pop() {
+            if reached.insert(target.clone())
+                && let Some(value) = self.root.pointer(target.trim_start_matches('#'))
+            {
+                collect_refs(value, &mut Vec::new(), &mut queue);
+            }
+        }
+        reached
+    }
+
+    /// A vendor's part of the document ([`Document::vendor_spec`]) read as
+    /// progenitor reads it; refuses what is not a valid OpenAPI 3.0 object.
+    fn openapi(&self, vendor: &Vendor, spec: &Value) -> Result<openapiv3::OpenAPI, GenerateError> {
+        serde_path_to_error::deserialize(spec).map_err(|e| {
             let segments: Vec<String> = e.path().iter().map(|s| s.to_string()).collect();
             let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
             let mut err = self.error_at(
@@ -520,7 +533,19 @@ impl<'a> Document<'a> {
             );
             err.source = Some(Box::new(e.into_inner()));
             err
-        })?;
+        })
+    }
+
+    /// Generates one vendor's module and mock helpers from its part of the
+    /// document ([`Document::vendor_spec`]).
+    pub fn generate_vendor(
+        &self,
+        vendor: &Vendor,
+        spec: &Value,
+        options: &Options,
+    ) -> Result<VendorCode, GenerateError> {
+        let open_enums = self.open_enums(vendor, spec)?;
+        let openapi = self.openapi(vendor, spec)?;
 
         let module_path = format!("{}::{}::types", options.crate_path, vendor.name);
         let mut settings = progenitor::GenerationSettings::new();
@@ -593,7 +618,7 @@ impl<'a> Document<'a> {
 
         // Typed httpmock helpers for the same operations and types.
         let mock_path = format!("{}::{}", options.crate_path, vendor.name);
-        let mock = match run_progenitor(&settings, |g| g.httpmock(&openapi, &mock_path)) {
+        let mut mock = match run_progenitor(&settings, |g| g.httpmock(&openapi, &mock_path)) {
             Ok(Ok(tokens)) => self.parse_generated(vendor, tokens)?,
             Ok(Err(e)) => {
                 let mut err = self.error_at(
@@ -611,7 +636,12 @@ impl<'a> Document<'a> {
                 return Err(self.explain_panic(vendor, spec, &settings, &panic_message));
             }
         };
-        Ok((self.render(&file), self.render(&mock)))
+        seal_mock_trait(&mut mock);
+        Ok(VendorCode {
+            vendor: vendor.name.clone(),
+            code: self.render(&file),
+            mock: self.render(&mock),
+        })
     }
 
     fn parse_generated(
@@ -635,43 +665,6 @@ impl<'a> Document<'a> {
             self.file,
             prettyplease::unparse(file)
         )
-    }
-
-    /// progenitor asserts one success type and one error type per operation;
-    /// say so with the operation's name instead of letting it panic.
-    pub fn check_response_types(&self) -> Result<(), GenerateError> {
-        for op in self.operations() {
-            let responses = op.operation.get("responses").and_then(Value::as_object);
-            let mut success: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            let mut error: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            let has_success_range =
-                responses.is_some_and(|r| r.keys().any(|k| k.eq_ignore_ascii_case("2XX")));
-            for (code, response) in responses.into_iter().flatten() {
-                let key = response_type_key(&self.root, response);
-                let is_success = code.starts_with('2');
-                if is_success || (code == "default" && !has_success_range) {
-                    success.entry(key.clone()).or_default().push(code.clone());
-                }
-                if !is_success {
-                    error.entry(key).or_default().push(code.clone());
-                }
-            }
-            for (what, kinds) in [("success", &success), ("error", &error)] {
-                if kinds.len() > 1 {
-                    let groups: Vec<String> = kinds.values().map(|codes| codes.join("/")).collect();
-                    return Err(self.error_at(
-                        &["paths", &op.path, &op.method, "responses"],
-                        op.describe(),
-                        format!(
-                            "the {what} responses have {} different body types (statuses {}); progenitor allows one {what} type per operation, so give them one shared schema",
-                            kinds.len(),
-                            groups.join(" vs ")
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 
     fn open_enums(&self, vendor: &Vendor, spec: &Value) -> Result<Vec<OpenEnum>, GenerateError> {
@@ -887,6 +880,35 @@ fn remove_client_new(file: &mut syn::File) {
                 .items
                 .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
         }
+    }
+}
+
+/// Seals progenitor's `MockServerExt` (public, with one required method per
+/// operation): with a private supertrait only `httpmock::MockServer` can
+/// implement it, so a new operation adds a method to a trait no one else
+/// implements, a minor change rather than a major one by Cargo's semver rules.
+fn seal_mock_trait(file: &mut syn::File) {
+    let mut sealed = false;
+    for item in &mut file.items {
+        if let syn::Item::Trait(t) = item
+            && t.ident == "MockServerExt"
+        {
+            t.supertraits
+                .push(syn::parse_quote!(sealed::Sealed));
+            t.attrs.push(syn::parse_quote!(
+                #[doc = "\n\nSealed: implemented for `httpmock::MockServer` only, so that operations can be added to it without breaking code that uses it."]
+            ));
+            sealed = true;
+        }
+    }
+    if sealed {
+        file.items.push(syn::parse_quote! {
+            mod sealed {
+                /// Keeps [`MockServerExt`](super::MockServerExt) to the one implementation.
+                pub trait Sealed {}
+                impl Sealed for ::httpmock::MockServer {}
+            }
+        });
     }
 }
 

@@ -1,0 +1,488 @@
+//! Linking the document's changes to the Rust API differences they cause.
+//!
+//! Each Rust difference (from [`generated`](super::generated)) is given to
+//! the document changes that explain it; a document change's Rust level,
+//! note and semver bump are those of the differences it explains (plus, for
+//! some rules, a change of behaviour the API does not show, such as a method
+//! that now calls another path). A Rust difference that no document change
+//! explains is still reported, as `rust-api-changed`, so nothing the
+//! generated code shows is missed.
+//!
+//! What ties them is read from the generated code, not from naming rules:
+//! a client method says which request it sends (`Sends a POST request to
+//! /path`), its result names its builder, a builder's setters name the types
+//! the operation uses, and a field's `serde(rename)` says which property it
+//! carries. Component schemas are found under the name the generator gives
+//! them in the vendor's module ([`codegen::short_type_name`]), compared
+//! loosely (case, `_` and `-` aside) with the Rust type names.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::generated::{OpKey, VendorRust};
+use super::revision::Revision;
+use super::surface::{ItemKind, RustChange, Surface};
+use super::{Bump, Change, Impact, Level, Rule, Side};
+use crate::codegen;
+
+/// Where a document change can show in the Rust API.
+#[derive(Default)]
+struct Anchor {
+    /// It adds or removes the whole vendor module.
+    whole_vendor: bool,
+    /// It changes the vendor's server.
+    server: bool,
+    /// The operations it touches.
+    ops: BTreeSet<OpKey>,
+    /// The operation it is written in (`#/paths/...`), if any.
+    under_op: Option<OpKey>,
+    /// The component schema it is written in, as a loose Rust type name.
+    type_name: Option<String>,
+    /// The property it is about, if any.
+    member: Option<String>,
+}
+
+/// What a Rust item belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Owner {
+    Server,
+    Vendor,
+    Op(OpKey),
+    /// A type of the `types` module, by its Rust name.
+    Type(String),
+}
+
+/// The operations, builders and types a vendor's generated code ties
+/// together, read from both surfaces.
+#[derive(Default)]
+struct Index {
+    /// Client method name → its operation.
+    methods: BTreeMap<String, OpKey>,
+    /// Builder struct name → its operation.
+    builders: BTreeMap<String, OpKey>,
+    /// Type name → the operations whose builders name it.
+    type_ops: BTreeMap<String, BTreeSet<OpKey>>,
+}
+
+impl Index {
+    fn read(vendor: &str, surfaces: [&Surface; 2]) -> Index {
+        let mut index = Index::default();
+        let client = format!("{vendor}::Client::");
+        for surface in surfaces {
+            for (path, item) in &surface.items {
+                let Some(method) = path.strip_prefix(&client) else {
+                    continue;
+                };
+                let Some((verb, route)) = item.wire.as_deref().and_then(|w| w.split_once(' '))
+                else {
+                    continue;
+                };
+                let key = (verb.to_ascii_lowercase(), route.to_owned());
+                if let Some(builder) = item.signature.split("builder::").nth(1) {
+                    let builder: String = builder
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    index.builders.insert(builder, key.clone());
+                }
+                index.methods.insert(method.to_owned(), key);
+            }
+        }
+        let builders = format!("{vendor}::builder::");
+        for surface in surfaces {
+            for (path, item) in &surface.items {
+                let Some(rest) = path.strip_prefix(&builders) else {
+                    continue;
+                };
+                let builder = rest.split("::").next().unwrap_or(rest);
+                let Some(op) = index.builders.get(builder).cloned() else {
+                    continue;
+                };
+                for mention in item.signature.split("types::").skip(1) {
+                    let name: String = mention
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    index.type_ops.entry(name).or_default().insert(op.clone());
+                }
+            }
+        }
+        index
+    }
+
+    fn owner(&self, vendor: &str, path: &str) -> Owner {
+        let rest = path
+            .strip_prefix(vendor)
+            .and_then(|r| r.strip_prefix("::"))
+            .unwrap_or("");
+        let parts: Vec<&str> = rest
+            .split(": ")
+            .next()
+            .unwrap_or("")
+            .split("::")
+            .collect();
+        let op = |key: Option<&OpKey>| key.cloned().map(Owner::Op).unwrap_or(Owner::Vendor);
+        match parts.as_slice() {
+            ["DEFAULT_BASE_URL"] => Owner::Server,
+            ["Client", method, ..] => op(self.methods.get(*method)),
+            ["builder", builder, ..] => op(self.builders.get(*builder)),
+            ["mock", "MockServerExt", method, ..] => op(self.methods.get(*method)),
+            ["mock", "operations", name, ..] => {
+                let builder = name
+                    .strip_suffix("When")
+                    .or_else(|| name.strip_suffix("Then"))
+                    .unwrap_or(name);
+                op(self.builders.get(builder))
+            }
+            ["types", "builder", name, ..] => Owner::Type((*name).to_owned()),
+            ["types", name, ..] if *name != "error" && *name != "builder" => {
+                Owner::Type((*name).to_owned())
+            }
+            _ => Owner::Vendor,
+        }
+    }
+
+    /// The operations whose builders name `type_name` or a type it is
+    /// named after (typify names inline types after their parent).
+    fn ops_of_type(&self, type_name: &str) -> BTreeSet<OpKey> {
+        self.type_ops
+            .iter()
+            .filter(|(name, _)| type_name.starts_with(name.as_str()))
+            .flat_map(|(_, ops)| ops.iter().cloned())
+            .collect()
+    }
+}
+
+/// Lowercase letters and digits only: `CreateInvitationRequest`,
+/// `create_invitation_request` and `create-invitation-request` meet.
+fn loose(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The segments of a `#/a/b~1c` pointer.
+fn segments(pointer: &str) -> Vec<String> {
+    pointer
+        .trim_start_matches('#')
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+fn anchor(change: &Change, old: &Revision<'_>, new: &Revision<'_>) -> Anchor {
+    let vendor = change.vendor.as_deref().unwrap_or("");
+    let mut anchor = Anchor {
+        whole_vendor: change.id == Rule::VendorAdded.id() || change.id == Rule::VendorRemoved.id(),
+        server: change.id == Rule::ServerUrlChanged.id(),
+        ..Anchor::default()
+    };
+    for revision in [old, new] {
+        for op in &revision.operations {
+            if op.vendor == vendor && change.operations.contains(&op.id) {
+                anchor.ops.insert((op.method.clone(), op.path.clone()));
+            }
+        }
+    }
+    let at = segments(&change.location);
+    match at.as_slice() {
+        [paths, path, method, ..] if paths == "paths" => {
+            anchor.under_op = Some((method.clone(), path.clone()));
+        }
+        [c, s, name, ..] if c == "components" && s == "schemas" => {
+            anchor.type_name = Some(loose(codegen::short_type_name(vendor, name)));
+        }
+        _ => {}
+    }
+    anchor.member = at
+        .iter()
+        .rposition(|s| s == "properties")
+        .and_then(|i| at.get(i + 1))
+        .cloned();
+    anchor
+}
+
+/// Sets each change's Rust judgement from the differences it explains and
+/// appends a `rust-api-changed` change per owner for the rest.
+///
+/// `behaviour` holds, per change (same order), a change of behaviour its
+/// rule knows of that the API does not show (a warning), if any.
+pub(super) fn link(
+    changes: &mut Vec<Change>,
+    behaviour: &[Option<String>],
+    rust: &[VendorRust],
+    old: &Revision<'_>,
+    new: &Revision<'_>,
+) {
+    let anchors: Vec<Anchor> = changes.iter().map(|c| anchor(c, old, new)).collect();
+    let mut explained: Vec<Vec<&RustChange>> = vec![Vec::new(); changes.len()];
+    let mut unexplained: BTreeMap<(String, Owner), Vec<&RustChange>> = BTreeMap::new();
+    for vendor in rust {
+        let index = Index::read(&vendor.vendor, [&vendor.old, &vendor.new]);
+        for rc in &vendor.changes {
+            let owner = index.owner(&vendor.vendor, &rc.path);
+            let of_vendor: Vec<usize> = (0..changes.len())
+                .filter(|i| changes[*i].vendor.as_deref() == Some(vendor.vendor.as_str()))
+                .collect();
+            let found = candidates(&of_vendor, &anchors, &owner, rc, &index);
+            if found.is_empty() {
+                unexplained
+                    .entry((vendor.vendor.clone(), owner))
+                    .or_default()
+                    .push(rc);
+            }
+            for i in found {
+                explained[i].push(rc);
+            }
+        }
+    }
+    for (i, change) in changes.iter_mut().enumerate() {
+        let warning = behaviour.get(i).cloned().flatten();
+        judge(change, &explained[i], warning);
+    }
+    for ((vendor, owner), rcs) in unexplained {
+        changes.push(unexplained_change(&vendor, &owner, &rcs, old, new));
+    }
+}
+
+/// The document changes (indices) that explain `rc`, best match first tier.
+fn candidates(
+    of_vendor: &[usize],
+    anchors: &[Anchor],
+    owner: &Owner,
+    rc: &RustChange,
+    index: &Index,
+) -> Vec<usize> {
+    let pick = |f: &dyn Fn(&Anchor) -> bool| -> Vec<usize> {
+        of_vendor.iter().copied().filter(|i| f(&anchors[*i])).collect()
+    };
+    let whole = pick(&|a| a.whole_vendor);
+    if !whole.is_empty() {
+        return whole;
+    }
+    match owner {
+        Owner::Server => pick(&|a| a.server),
+        Owner::Vendor => Vec::new(),
+        Owner::Op(key) => {
+            let here = pick(&|a| a.under_op.as_ref() == Some(key));
+            if !here.is_empty() {
+                return here;
+            }
+            pick(&|a| a.ops.contains(key))
+        }
+        Owner::Type(name) => {
+            let name = loose(name);
+            let member = match rc.item.kind {
+                ItemKind::Field => rc.item.wire.clone(),
+                _ => rc.path.rsplit("::").next().map(str::to_owned),
+            };
+            let member = member.map(|m| loose(&m));
+            let tiers: [&dyn Fn(&Anchor) -> bool; 4] = [
+                &|a| {
+                    a.type_name.as_deref() == Some(name.as_str())
+                        && a.member.as_deref().map(loose) == member
+                },
+                &|a| a.type_name.as_deref() == Some(name.as_str()),
+                &|a| match (&a.type_name, &a.member) {
+                    (Some(t), Some(m)) => name == format!("{t}{}", loose(m)),
+                    _ => false,
+                },
+                &|a| a.type_name.as_deref().is_some_and(|t| name.starts_with(t)),
+            ];
+            for tier in tiers {
+                let found = pick(tier);
+                if !found.is_empty() {
+                    return found;
+                }
+            }
+            let ops: BTreeSet<OpKey> = index
+                .type_ops
+                .keys()
+                .filter(|t| name.starts_with(&loose(t)))
+                .flat_map(|t| index.ops_of_type(t))
+                .collect();
+            let inline = pick(&|a| a.under_op.as_ref().is_some_and(|k| ops.contains(k)));
+            if !inline.is_empty() {
+                return inline;
+            }
+            pick(&|a| a.type_name.is_none() && a.ops.iter().any(|k| ops.contains(k)))
+        }
+    }
+}
+
+/// The Rust judgement of one document change from what it explains.
+fn judge(change: &mut Change, explained: &[&RustChange], warning: Option<String>) {
+    let mut level = explained.iter().map(|rc| rc.level).max();
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(w) = &warning {
+        level = level.max(Some(Level::Warning));
+        notes.push(w.clone());
+    }
+    notes.extend(summarize(explained));
+    change.rust = match level {
+        None => Impact {
+            level: Level::Info,
+            note: "the generated api is unchanged by this change".to_owned(),
+        },
+        Some(level) => Impact {
+            level,
+            note: notes.join("; "),
+        },
+    };
+    change.semver = explained
+        .iter()
+        .map(|rc| rc.bump)
+        .max()
+        .unwrap_or(Bump::Patch)
+        .max(Bump::Patch);
+    change.level = change.wire.level.max(change.rust.level);
+}
+
+/// The notes of the most serious differences, three at most.
+fn summarize(rcs: &[&RustChange]) -> Vec<String> {
+    let mut sorted: Vec<&&RustChange> = rcs.iter().collect();
+    sorted.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.path.cmp(&b.path)));
+    let mut notes: Vec<String> = sorted.iter().take(3).map(|rc| rc.note.clone()).collect();
+    if sorted.len() > 3 {
+        notes.push(format!("and {} more", sorted.len() - 3));
+    }
+    notes
+}
+
+fn unexplained_change(
+    vendor: &str,
+    owner: &Owner,
+    rcs: &[&RustChange],
+    old: &Revision<'_>,
+    new: &Revision<'_>,
+) -> Change {
+    let (location, side, operations) = place_of(vendor, owner, old, new);
+    let revision = match side {
+        Side::New => new,
+        Side::Old => old,
+    };
+    let level = rcs.iter().map(|rc| rc.level).max().unwrap_or(Level::Info);
+    let what = match owner {
+        Owner::Type(name) => format!("`{vendor}::types::{name}`"),
+        Owner::Op(_) => format!("the `{vendor}` client's {}", operations.join(", ")),
+        Owner::Server | Owner::Vendor => format!("the `{vendor}` module"),
+    };
+    Change {
+        id: Rule::RustApiChanged.id().to_owned(),
+        level,
+        vendor: Some(vendor.to_owned()),
+        operation: operations.first().cloned(),
+        operations,
+        line: revision.line(&segments(&location)),
+        location,
+        side,
+        message: format!(
+            "the generated rust api of {what} changed where no rule of this tool names the document change"
+        ),
+        wire: Impact {
+            level: Level::Info,
+            note: "no wire rule of this tool covers it; read the document change at this place"
+                .to_owned(),
+        },
+        rust: Impact {
+            level,
+            note: summarize(rcs).join("; "),
+        },
+        semver: rcs.iter().map(|rc| rc.bump).max().unwrap_or(Bump::Patch).max(Bump::Patch),
+    }
+}
+
+/// The document place of an owner: its component schema or operation.
+fn place_of(
+    vendor: &str,
+    owner: &Owner,
+    old: &Revision<'_>,
+    new: &Revision<'_>,
+) -> (String, Side, Vec<String>) {
+    for (revision, side) in [(new, Side::New), (old, Side::Old)] {
+        match owner {
+            Owner::Type(name) => {
+                let schemas = revision
+                    .root()
+                    .pointer("/components/schemas")
+                    .and_then(serde_json::Value::as_object);
+                let found = schemas.into_iter().flatten().find(|(component, _)| {
+                    loose(codegen::short_type_name(vendor, component)) == loose(name)
+                });
+                if let Some((component, _)) = found {
+                    let at = ["components", "schemas", component.as_str()];
+                    return (codegen::json_pointer(&at), side, Vec::new());
+                }
+            }
+            Owner::Op((method, path)) => {
+                if let Some(op) = revision
+                    .operations
+                    .iter()
+                    .find(|o| &o.method == method && &o.path == path)
+                {
+                    let at = ["paths", path.as_str(), method.as_str()];
+                    return (codegen::json_pointer(&at), side, vec![op.id.clone()]);
+                }
+            }
+            Owner::Server | Owner::Vendor => {}
+        }
+    }
+    ("#".to_owned(), Side::New, Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_names_meet_across_cases() {
+        assert_eq!(loose("CreateInvitationRequest"), loose("create_invitation-request"));
+        assert_ne!(loose("Invitation"), loose("Invitations"));
+    }
+
+    #[test]
+    fn pointers_split_into_unescaped_segments() {
+        assert_eq!(
+            segments("#/paths/~1a~1{b}/post/x~0y"),
+            ["paths", "/a/{b}", "post", "x~y"]
+        );
+        assert!(segments("#").is_empty());
+    }
+
+    #[test]
+    fn owners_come_from_what_the_generated_code_ties_together() {
+        let code = r#"
+            pub mod types {
+                pub struct Thing { pub name: String }
+                pub mod builder { pub struct Thing { name: String } }
+            }
+            pub struct Client;
+            impl Client {
+                /// Sends a `GET` request to `/things`
+                pub fn list_things(&self) -> builder::ListThings<'_> { todo!() }
+            }
+            pub mod builder {
+                pub struct ListThings<'a> { client: &'a super::Client }
+                impl<'a> ListThings<'a> {
+                    pub async fn send(self) -> Result<ResponseValue<::std::vec::Vec<types::Thing>>, Error<()>> { todo!() }
+                }
+            }
+        "#;
+        let surface = Surface::read("v", code, None).unwrap();
+        let index = Index::read("v", [&surface, &surface]);
+        let key = ("get".to_owned(), "/things".to_owned());
+        assert_eq!(index.owner("v", "v::Client::list_things"), Owner::Op(key.clone()));
+        assert_eq!(index.owner("v", "v::builder::ListThings::send"), Owner::Op(key.clone()));
+        assert_eq!(
+            index.owner("v", "v::mock::operations::ListThingsWhen::into_inner"),
+            Owner::Op(key.clone())
+        );
+        assert_eq!(
+            index.owner("v", "v::types::builder::Thing::name"),
+            Owner::Type("Thing".to_owned())
+        );
+        assert_eq!(index.owner("v", "v::DEFAULT_BASE_URL"), Owner::Server);
+        assert!(index.ops_of_type("ThingName").contains(&key));
+    }
+}

@@ -1,0 +1,269 @@
+//! The printed forms of a [`Report`]: [`text`] for a terminal, [`markdown`]
+//! for a pull request, [`json`] for tools. Pure functions of the report,
+//! the names of the two revisions (which the places of the changes are
+//! printed with) and, optionally, the unified diff of the generated code of
+//! each vendor whose code differs.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{Change, Level, Report, Side};
+
+/// The unified diff of the generated Rust code of one vendor: (vendor,
+/// diff).
+pub type CodeDiff = (String, String);
+
+/// The report as plain text: a heading with the bump and the counts, then
+/// one block per change. `old` and `new` name the revisions; `code`, when
+/// given, is the generated code's diff per vendor (empty: the same code).
+pub fn text(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{old} -> {new}");
+    let _ = writeln!(out, "semver: {} ({})", report.semver, counts(report));
+    for c in &report.changes {
+        let _ = writeln!(out);
+        let scope = [c.vendor.as_deref(), c.operation.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let _ = writeln!(out, "{:<8} {}  {}", c.level, c.id, scope);
+        let _ = writeln!(out, "  {}", c.message);
+        let _ = writeln!(out, "  at {}", place(c, old, new));
+        if c.operations.len() > 1 {
+            let _ = writeln!(out, "  operations: {}", c.operations.join(", "));
+        }
+        let _ = writeln!(out, "  wire: {}: {}", c.wire.level, c.wire.note);
+        let _ = writeln!(out, "  rust: {}: {}", c.rust.level, c.rust.note);
+    }
+    if code.is_some_and(|c| c.is_empty()) {
+        let _ = writeln!(out, "\ngenerated code: the same for every vendor");
+    }
+    for (vendor, diff) in code.unwrap_or_default() {
+        let _ = writeln!(out, "\ngenerated code of `{vendor}`:\n{diff}");
+    }
+    out
+}
+
+/// The report as markdown: a heading, the bump and the counts, then a
+/// table with one row per change. Arguments as for [`text`].
+pub fn markdown(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = String::new();
+    let _ = writeln!(out, "## `{old}` → `{new}`\n");
+    let _ = writeln!(out, "Semver: **{}** ({}).\n", report.semver, counts(report));
+    if !report.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "| level | change | vendor | operation | where | wire | rust |\n|---|---|---|---|---|---|---|"
+        );
+    }
+    for c in &report.changes {
+        let _ = writeln!(
+            out,
+            "| {} | `{}`: {} | {} | {} | `{}` | {}: {} | {}: {} |",
+            c.level,
+            c.id,
+            cell(&c.message),
+            c.vendor.as_deref().unwrap_or(""),
+            cell(&c.operations.join(", ")),
+            cell(&place(c, old, new)),
+            c.wire.level,
+            cell(&c.wire.note),
+            c.rust.level,
+            cell(&c.rust.note)
+        );
+    }
+    if code.is_some_and(|c| c.is_empty()) {
+        let _ = writeln!(out, "\nGenerated code: the same for every vendor.");
+    }
+    for (vendor, diff) in code.unwrap_or_default() {
+        let _ = writeln!(
+            out,
+            "\n### Generated code of `{vendor}`\n\n```diff\n{diff}```"
+        );
+    }
+    out
+}
+
+/// The JSON output: the report's fields, and `code` when it is given.
+#[derive(Serialize)]
+struct JsonOutput<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<BTreeMap<&'a str, &'a str>>,
+}
+
+/// The report as pretty-printed JSON, ending with a newline: the fields of
+/// [`Report`], and with `code` an object `code` of the diffs by vendor.
+pub fn json(report: &Report, code: Option<&[CodeDiff]>) -> String {
+    let output = JsonOutput {
+        report,
+        code: code.map(|c| c.iter().map(|(v, d)| (v.as_str(), d.as_str())).collect()),
+    };
+    // Strings, numbers and maps with string keys: serializing cannot fail.
+    let mut out = serde_json::to_string_pretty(&output).expect("a report serializes to JSON");
+    out.push('\n');
+    out
+}
+
+/// `3 changes: 1 breaking, 1 warning, 1 info`.
+fn counts(report: &Report) -> String {
+    let n = |level| report.changes.iter().filter(|c| c.level == level).count();
+    format!(
+        "{} change{}: {} breaking, {} warning, {} info",
+        report.changes.len(),
+        if report.changes.len() == 1 { "" } else { "s" },
+        n(Level::Breaking),
+        n(Level::Warning),
+        n(Level::Info)
+    )
+}
+
+/// `file:line #/pointer` of a change, in the revision it refers to.
+fn place(change: &Change, old: &str, new: &str) -> String {
+    let file = match change.side {
+        Side::Old => old,
+        Side::New => new,
+    };
+    match change.line {
+        Some(line) => format!("{file}:{line} {}", change.location),
+        None => format!("{file} {}", change.location),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{Bump, Impact};
+
+    fn report() -> Report {
+        let impact = |level, note: &str| Impact {
+            level,
+            note: note.to_owned(),
+        };
+        Report {
+            semver: Bump::Major,
+            changes: vec![
+                Change {
+                    id: "request-property-added".to_owned(),
+                    level: Level::Breaking,
+                    vendor: Some("acme".to_owned()),
+                    operation: Some("acmeCreate".to_owned()),
+                    operations: vec!["acmeCreate".to_owned(), "acmeUpdate".to_owned()],
+                    location: "#/components/schemas/AcmeThing/properties/x".to_owned(),
+                    line: Some(12),
+                    side: Side::New,
+                    message: "request property `x` was added (a|b)".to_owned(),
+                    wire: impact(Level::Info, "an optional property to send"),
+                    rust: impact(Level::Breaking, "a new field"),
+                    semver: Bump::Major,
+                },
+                Change {
+                    id: "path-removed".to_owned(),
+                    level: Level::Breaking,
+                    vendor: None,
+                    operation: None,
+                    operations: Vec::new(),
+                    location: "#/paths/~1x".to_owned(),
+                    line: None,
+                    side: Side::Old,
+                    message: "path /x was removed".to_owned(),
+                    wire: impact(Level::Breaking, "calls to it fail"),
+                    rust: impact(Level::Breaking, "gone"),
+                    semver: Bump::Major,
+                },
+            ],
+        }
+    }
+
+    fn code() -> Vec<CodeDiff> {
+        vec![(
+            "acme".to_owned(),
+            "--- a/acme.rs\n+++ b/acme.rs\n".to_owned(),
+        )]
+    }
+
+    #[test]
+    fn text_names_each_change_with_its_place_in_its_revision() {
+        let out = text(&report(), "old.yaml", "new.yaml", None);
+        assert_eq!(
+            out,
+            "old.yaml -> new.yaml\n\
+             semver: major (2 changes: 2 breaking, 0 warning, 0 info)\n\
+             \n\
+             breaking request-property-added  acme acmeCreate\n  \
+             request property `x` was added (a|b)\n  \
+             at new.yaml:12 #/components/schemas/AcmeThing/properties/x\n  \
+             operations: acmeCreate, acmeUpdate\n  \
+             wire: info: an optional property to send\n  \
+             rust: breaking: a new field\n\
+             \n\
+             breaking path-removed  \n  \
+             path /x was removed\n  \
+             at old.yaml #/paths/~1x\n  \
+             wire: breaking: calls to it fail\n  \
+             rust: breaking: gone\n"
+        );
+        let same = text(&report(), "a", "b", Some(&[]));
+        assert!(same.ends_with("\ngenerated code: the same for every vendor\n"));
+        let code = text(&report(), "a", "b", Some(&code()));
+        assert!(code.ends_with("\ngenerated code of `acme`:\n--- a/acme.rs\n+++ b/acme.rs\n\n"));
+    }
+
+    #[test]
+    fn text_of_no_changes_is_the_heading() {
+        let empty = Report {
+            semver: Bump::None,
+            changes: Vec::new(),
+        };
+        assert_eq!(
+            text(&empty, "a", "b", None),
+            "a -> b\nsemver: none (0 changes: 0 breaking, 0 warning, 0 info)\n"
+        );
+    }
+
+    #[test]
+    fn markdown_is_a_table_with_escaped_pipes() {
+        let out = markdown(&report(), "old.yaml", "new.yaml", None);
+        assert_eq!(
+            out,
+            "## `old.yaml` → `new.yaml`\n\n\
+             Semver: **major** (2 changes: 2 breaking, 0 warning, 0 info).\n\n\
+             | level | change | vendor | operation | where | wire | rust |\n\
+             |---|---|---|---|---|---|---|\n\
+             | breaking | `request-property-added`: request property `x` was added (a\\|b) | acme | acmeCreate, acmeUpdate | `new.yaml:12 #/components/schemas/AcmeThing/properties/x` | info: an optional property to send | breaking: a new field |\n\
+             | breaking | `path-removed`: path /x was removed |  |  | `old.yaml #/paths/~1x` | breaking: calls to it fail | breaking: gone |\n"
+        );
+        let empty = Report {
+            semver: Bump::None,
+            changes: Vec::new(),
+        };
+        assert!(!markdown(&empty, "a", "b", None).contains("| level |"));
+        let code = markdown(&report(), "a", "b", Some(&code()));
+        assert!(code.ends_with(
+            "\n### Generated code of `acme`\n\n```diff\n--- a/acme.rs\n+++ b/acme.rs\n```\n"
+        ));
+        let same = markdown(&report(), "a", "b", Some(&[]));
+        assert!(same.ends_with("\nGenerated code: the same for every vendor.\n"));
+    }
+
+    #[test]
+    fn json_is_the_report_with_the_code_when_given() {
+        let out = json(&report(), None);
+        assert!(out.ends_with("}\n"));
+        let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(value, serde_json::to_value(report()).unwrap());
+        assert_eq!(value["changes"][0]["id"], "request-property-added");
+        assert_eq!(value["changes"][1]["side"], "old");
+        assert_eq!(value["changes"][1]["line"], serde_json::Value::Null);
+        assert!(value.get("code").is_none());
+        let with_code: serde_json::Value =
+            serde_json::from_str(&json(&report(), Some(&code()))).unwrap();
+        assert_eq!(with_code["code"]["acme"], "--- a/acme.rs\n+++ b/acme.rs\n");
+        assert_eq!(with_code["semver"], "major");
+    }
+}

@@ -1,0 +1,234 @@
+//! Reading one revision of the document for the comparison: the parsed
+//! document with its operations indexed ([`Revision`], [`Operation`]),
+//! `$ref` resolution, and where an operation's request body, response
+//! bodies and parameters are written.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::codegen::{self, Document, GenerateError};
+
+/// One parsed revision with its operations indexed.
+pub(super) struct Revision<'a> {
+    text: &'a str,
+    pub(super) doc: Document<'a>,
+    pub(super) operations: Vec<Operation>,
+}
+
+/// An operation of a revision, with what the comparison needs.
+pub(super) struct Operation {
+    pub(super) id: String,
+    pub(super) vendor: String,
+    pub(super) path: String,
+    pub(super) method: String,
+    /// The path with its parameter names blanked: `/a/{}/b`.
+    pub(super) shape: String,
+}
+
+impl<'a> Revision<'a> {
+    pub(super) fn read(name: &'a str, text: &'a str) -> Result<Self, GenerateError> {
+        let doc = Document::parse(name, text)?;
+        doc.check()?;
+        let vendors = doc.vendors()?;
+        let mut operations = Vec::new();
+        for op in doc.operations() {
+            let vendor = doc.vendor_of(&op, &vendors)?.name.clone();
+            let id = doc.operation_id(&op)?;
+            operations.push(Operation {
+                id: id.to_owned(),
+                vendor,
+                shape: path_shape(&op.path),
+                path: op.path,
+                method: op.method,
+            });
+        }
+        Ok(Revision {
+            text,
+            doc,
+            operations,
+        })
+    }
+
+    pub(super) fn root(&self) -> &Value {
+        &self.doc.root
+    }
+
+    /// The operation object.
+    pub(super) fn op(&self, op: &Operation) -> &Value {
+        &self.doc.root["paths"][&op.path][&op.method]
+    }
+
+    /// The path item holding the operation.
+    fn path_item(&self, op: &Operation) -> &Value {
+        &self.doc.root["paths"][&op.path]
+    }
+
+    /// The request body of the operation at `at`, resolved, with where it
+    /// is written.
+    pub(super) fn request_body(&self, at: &[String]) -> Option<(&Value, Vec<String>)> {
+        let at = seg(at, &["requestBody"]);
+        let raw = self.root().pointer(&json_pointer(&at))?;
+        let (_, body, body_at) = self.resolve(raw, at);
+        Some((body, body_at))
+    }
+
+    /// The JSON schema of the operation's first success (or error) response
+    /// with a JSON body: the one type progenitor decodes such responses into.
+    pub(super) fn response_body(
+        &self,
+        at: &[String],
+        success: bool,
+    ) -> Option<(&Value, Vec<String>)> {
+        let responses = self
+            .root()
+            .pointer(&json_pointer(&seg(at, &["responses"])))?
+            .as_object()?;
+        responses.iter().find_map(|(code, response)| {
+            if is_success(code) != success {
+                return None;
+            }
+            let (_, response, response_at) = self.resolve(response, seg(at, &["responses", code]));
+            let schema = response.pointer("/content/application~1json/schema")?;
+            Some((
+                schema,
+                seg(&response_at, &["content", "application/json", "schema"]),
+            ))
+        })
+    }
+
+    /// The parameters of an operation (the path item's, overridden by the
+    /// operation's), by (`in`, name), each resolved, with where it is written.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn parameters(
+        &self,
+        op: &Operation,
+    ) -> BTreeMap<(String, String), (&Value, Vec<String>)> {
+        let mut out = BTreeMap::new();
+        let lists = [
+            (
+                self.path_item(op),
+                vec!["paths".to_owned(), op.path.clone()],
+            ),
+            (
+                self.op(op),
+                vec!["paths".to_owned(), op.path.clone(), op.method.clone()],
+            ),
+        ];
+        for (holder, at) in lists {
+            let Some(params) = holder.get("parameters").and_then(Value::as_array) else {
+                continue;
+            };
+            for (i, param) in params.iter().enumerate() {
+                let (_, param, param_at) =
+                    self.resolve(param, seg(&at, &["parameters", &i.to_string()]));
+                let (Some(place), Some(name)) = (
+                    param.get("in").and_then(Value::as_str),
+                    param.get("name").and_then(Value::as_str),
+                ) else {
+                    continue;
+                };
+                out.insert((place.to_owned(), name.to_owned()), (param, param_at));
+            }
+        }
+        out
+    }
+
+    /// The 1-based line of a place, when it can be found.
+    pub(super) fn line(&self, segments: &[String]) -> Option<usize> {
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        codegen::locate(self.text, &self.doc.root, &segments)
+    }
+
+    /// Follows `$ref`s: the schema's component name (if it is a reference),
+    /// the schema itself and where it sits.
+    pub(super) fn resolve<'v>(
+        &'v self,
+        value: &'v Value,
+        at: Vec<String>,
+    ) -> (Option<String>, &'v Value, Vec<String>) {
+        let mut name = None;
+        let mut value = value;
+        let mut at = at;
+        for _ in 0..16 {
+            let Some(target) = value.get("$ref").and_then(Value::as_str) else {
+                break;
+            };
+            let Some(found) = self.root().pointer(target.trim_start_matches('#')) else {
+                break;
+            };
+            at = target
+                .trim_start_matches("#/")
+                .split('/')
+                .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                .collect();
+            name = at.last().cloned();
+            value = found;
+        }
+        (name, value, at)
+    }
+}
+
+/// `/accounts/{accountId}/x` → `/accounts/{}/x`: two paths that differ only
+/// in parameter names are the same endpoint.
+pub(super) fn path_shape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push_str("{}");
+            }
+            '}' => in_param = false,
+            _ if in_param => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `base` followed by `more`.
+pub(super) fn seg(base: &[String], more: &[&str]) -> Vec<String> {
+    base.iter()
+        .cloned()
+        .chain(more.iter().map(|s| (*s).to_owned()))
+        .collect()
+}
+
+/// A JSON pointer for `Value::pointer` (no leading `#`).
+pub(super) fn json_pointer(segments: &[String]) -> String {
+    codegen::json_pointer(segments)
+        .trim_start_matches('#')
+        .to_owned()
+}
+
+/// Whether a response status code is a success (`2xx`).
+pub(super) fn is_success(code: &str) -> bool {
+    code.starts_with('2')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_that_differ_in_parameter_names_have_one_shape() {
+        assert_eq!(path_shape("/a/{account_id}/b/{x}"), "/a/{}/b/{}");
+        assert_eq!(
+            path_shape("/a/{accountId}/b/{y}"),
+            path_shape("/a/{account_id}/b/{x}")
+        );
+        assert_ne!(path_shape("/a/{x}"), path_shape("/a/{x}/b"));
+    }
+
+    #[test]
+    fn pointers_escape_slashes_and_tildes() {
+        let segments = ["paths", "/a/{b}", "post", "x~y"].map(str::to_owned);
+        assert_eq!(
+            codegen::json_pointer(&segments),
+            "#/paths/~1a~1{b}/post/x~0y"
+        );
+        assert_eq!(json_pointer(&segments), "/paths/~1a~1{b}/post/x~0y");
+    }
+}

@@ -1,0 +1,178 @@
+//! The comparison of two revisions: the walk that pairs their vendors,
+//! operations and schemas, and [`Diff::emit`], through which every change
+//! is recorded with its three judgements (wire, Rust, semver). The checks
+//! live in one file per family of rules:
+//! - `operations`: vendors, servers, paths and operations;
+//! - `parameters`: an operation's parameters;
+//! - `bodies`: the request body, the responses and security;
+//! - `schemas`: a schema at a place of use (type, `allOf`/`oneOf`/...,
+//!   renamed or moved components), recursing through `properties` (the
+//!   properties of an object, their `required` and `nullable`) and `enums`.
+
+use std::collections::BTreeMap;
+
+use super::revision::{Revision, seg};
+use super::rules::Rule;
+use super::{Bump, Change, Level, Side, impact};
+use crate::codegen;
+
+mod bodies;
+mod enums;
+mod operations;
+mod parameters;
+mod properties;
+mod schemas;
+
+/// The changes between two revisions, in no particular order, each with the
+/// change of behaviour its rule knows of (see [`Diff::emit`]).
+pub(super) fn changes(old: &Revision<'_>, new: &Revision<'_>) -> Vec<(Change, Option<String>)> {
+    let mut diff = Diff {
+        old,
+        new,
+        changes: BTreeMap::new(),
+    };
+    diff.servers();
+    diff.operations();
+    diff.changes.into_values().collect()
+}
+
+/// Request or response: which way a schema travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Direction {
+    Request,
+    Response,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Direction::Request => "request",
+            Direction::Response => "response",
+        }
+    }
+
+    /// The rule of this direction: `request` or `response`.
+    fn pick(self, request: Rule, response: Rule) -> Rule {
+        match self {
+            Direction::Request => request,
+            Direction::Response => response,
+        }
+    }
+}
+
+/// The vendor and operation a change touches.
+#[derive(Clone)]
+struct Context {
+    vendor: String,
+    operation: Option<String>,
+}
+
+/// Where a schema is used, which names the changes found in it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Site<'s> {
+    /// A request or success response body.
+    Body,
+    /// The error response body.
+    ErrorBody,
+    /// A property; `required` on each side.
+    Property {
+        name: &'s str,
+        required: (bool, bool),
+    },
+    /// A parameter.
+    Parameter { name: &'s str },
+}
+
+/// Places: the old and new JSON pointer segments of what is compared.
+#[derive(Clone)]
+struct At {
+    old: Vec<String>,
+    new: Vec<String>,
+}
+
+impl At {
+    fn join(&self, more: &[&str]) -> At {
+        At {
+            old: seg(&self.old, more),
+            new: seg(&self.new, more),
+        }
+    }
+}
+
+/// Where a change is reported: the place in the new document, or in the old
+/// one when it is gone from the new.
+enum Place<'p> {
+    New(&'p [String]),
+    Old(&'p [String]),
+}
+
+struct Diff<'r, 'a> {
+    old: &'r Revision<'a>,
+    new: &'r Revision<'a>,
+    /// Changes by (rule, location, message), so that a schema reached by
+    /// many operations is reported once.
+    changes: BTreeMap<(Rule, String, String), (Change, Option<String>)>,
+}
+
+impl Diff<'_, '_> {
+    /// Records a change of kind `rule` once per (rule, location, message),
+    /// adding the context's operation to it, and returns it. `wire` is the
+    /// judgement for callers of the HTTP API; `behaviour` a change of
+    /// behaviour of the generated client that its API does not show (a
+    /// warning), if the rule knows one. The Rust judgement itself comes from
+    /// the generated code ([`link`](super::link)).
+    fn emit(
+        &mut self,
+        ctx: &Context,
+        rule: Rule,
+        place: Place<'_>,
+        message: impl Into<String>,
+        wire: (Level, &str),
+        behaviour: Option<&str>,
+    ) -> &mut Change {
+        let (side, segments) = match place {
+            Place::New(s) => (Side::New, s),
+            Place::Old(s) => (Side::Old, s),
+        };
+        let revision = match side {
+            Side::New => self.new,
+            Side::Old => self.old,
+        };
+        let location = codegen::json_pointer(segments);
+        let message = message.into();
+        let key = (rule, location.clone(), message.clone());
+        let (change, _) = self.changes.entry(key).or_insert_with(|| {
+            let change = Change {
+                level: wire.0,
+                id: rule.id().to_owned(),
+                vendor: Some(ctx.vendor.clone()),
+                operation: ctx.operation.clone(),
+                operations: Vec::new(),
+                line: revision.line(segments),
+                location,
+                side,
+                message,
+                wire: impact(wire.0, wire.1),
+                // Set by `link` from the generated code.
+                rust: impact(Level::Info, ""),
+                semver: Bump::Patch,
+            };
+            (change, behaviour.map(str::to_owned))
+        });
+        if let Some(operation) = &ctx.operation {
+            change.add_operation(operation);
+        }
+        change
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn each_direction_picks_its_rule() {
+        let pick = |d: Direction| d.pick(Rule::RequestPropertyAdded, Rule::ResponsePropertyAdded);
+        assert_eq!(pick(Direction::Request).id(), "request-property-added");
+        assert_eq!(pick(Direction::Response).id(), "response-property-added");
+    }
+}

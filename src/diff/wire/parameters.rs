@@ -1,0 +1,89 @@
+//! Rules on an operation's parameters: `parameter-added`,
+//! `parameter-removed`, `parameter-became-required` /
+//! `parameter-became-optional`; their schemas go on to `schemas` (which
+//! reports `parameter-type-changed`).
+
+use serde_json::Value;
+
+use super::{At, Context, Diff, Direction, Place, Site};
+use crate::diff::Level::{Breaking, Info, Warning};
+use crate::diff::revision::{Operation, seg};
+use crate::diff::rules::Rule;
+
+impl Diff<'_, '_> {
+    pub(super) fn parameters(&mut self, ctx: &Context, old: &Operation, new: &Operation) {
+        let old_params = self.old.parameters(old);
+        let new_params = self.new.parameters(new);
+        let required = |p: &Value| p.get("required").and_then(Value::as_bool) == Some(true);
+        for ((place, name), (o, o_at)) in &old_params {
+            let Some((n, n_at)) = new_params.get(&(place.clone(), name.clone())) else {
+                self.emit(
+                    ctx,
+                    Rule::ParameterRemoved,
+                    Place::Old(o_at),
+                    format!("{place} parameter `{name}` was removed"),
+                    (Warning, "the server no longer reads it"), None,
+);
+                continue;
+            };
+            match (required(o), required(n)) {
+                (false, true) => {
+                    self.emit(
+                        ctx,
+                        Rule::ParameterBecameRequired,
+                        Place::New(n_at),
+                        format!("{place} parameter `{name}` became required"),
+                        (Breaking, "requests without it are refused"), None,
+);
+                }
+                (true, false) => {
+                    self.emit(
+                        ctx,
+                        Rule::ParameterBecameOptional,
+                        Place::New(n_at),
+                        format!("{place} parameter `{name}` became optional"),
+                        (Info, "requests with it still work"), None,
+);
+                }
+                _ => {}
+            }
+            let at = At {
+                old: seg(o_at, &["schema"]),
+                new: seg(n_at, &["schema"]),
+            };
+            let (os, ns) = (&o["schema"], &n["schema"]);
+            self.schema(
+                ctx,
+                Direction::Request,
+                Site::Parameter { name },
+                "",
+                os,
+                ns,
+                &at,
+                &mut Vec::new(),
+            );
+        }
+        for ((place, name), (n, n_at)) in &new_params {
+            if old_params.contains_key(&(place.clone(), name.clone())) {
+                continue;
+            }
+            if required(n) {
+                self.emit(
+                    ctx,
+                    Rule::ParameterAdded,
+                    Place::New(n_at),
+                    format!("{place} parameter `{name}` was added (required)"),
+                    (Breaking, "requests without it are refused"), None,
+);
+            } else {
+                self.emit(
+                    ctx,
+                    Rule::ParameterAdded,
+                    Place::New(n_at),
+                    format!("{place} parameter `{name}` was added (optional)"),
+                    (Info, "an optional parameter to send"), None,
+);
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Rules on a schema at a place of use (a body, a parameter, a property):
+//! `schema-renamed`, `schema-moved-inline`, `schema-moved-to-components`,
+//! the type changes (`parameter-type-changed`, `request-body-type-changed`,
+//! `response-body-type-changed`, `request-property-type-changed`,
+//! `response-property-type-changed`, `error-schema-changed`) and
+//! `request-schema-changed` / `response-schema-changed` (`allOf`, `oneOf`,
+//! `anyOf`, `additionalProperties`, which are not analysed). Recurses into
+//! array items, and hands on to `properties` and `enums`.
+
+use serde_json::Value;
+
+use super::{At, Context, Diff, Direction, Place, Site};
+use crate::codegen;
+use crate::diff::Level::{Breaking, Info, Warning};
+use crate::diff::rules::Rule;
+
+impl Diff<'_, '_> {
+    /// Compares a schema at a place of use, recursing into properties and
+    /// items. `owner` is the Rust type the place belongs to, if known.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn schema(
+        &mut self,
+        ctx: &Context,
+        dir: Direction,
+        site: Site<'_>,
+        owner: &str,
+        old: &Value,
+        new: &Value,
+        at: &At,
+        stack: &mut Vec<(String, String)>,
+    ) {
+        let (old_name, old, old_at) = self.old.resolve(old, at.old.clone());
+        let (new_name, new, new_at) = self.new.resolve(new, at.new.clone());
+        let here = At {
+            old: old_at,
+            new: new_at,
+        };
+        let names_type = |s: &Value| {
+            s.get("properties").is_some()
+                || s.get("type").and_then(Value::as_str) == Some("object")
+                || codegen::enum_values(s).is_some()
+        };
+        // Named as the generator names the component in the vendor's module.
+        let short = |name: &Option<String>| {
+            name.as_deref()
+                .map(|n| codegen::short_type_name(&ctx.vendor, n).to_owned())
+        };
+        if short(&old_name) != short(&new_name) && (names_type(old) || names_type(new)) {
+            let (rule, message) = match (&old_name, &new_name) {
+                (Some(o), Some(n)) => (
+                    Rule::SchemaRenamed,
+                    format!("schema `{o}` was replaced by `{n}`"),
+                ),
+                (Some(o), None) => (
+                    Rule::SchemaMovedInline,
+                    format!("schema `{o}` was written inline"),
+                ),
+                (None, Some(n)) => (
+                    Rule::SchemaMovedToComponents,
+                    format!("an inline schema became the component `{n}`"),
+                ),
+                (None, None) => unreachable!("the names differ"),
+            };
+            // A renamed component is reported once, where it now is.
+            self.emit(
+                ctx,
+                rule,
+                Place::New(&here.new),
+                message,
+                (Info, "the json is unchanged by the rename itself"), None,
+);
+        }
+        let owner = new_name
+            .as_deref()
+            .filter(|_| new.get("properties").is_some())
+            .unwrap_or(owner)
+            .to_owned();
+        if old_name.is_some() || new_name.is_some() {
+            let key = (
+                codegen::json_pointer(&here.old),
+                codegen::json_pointer(&here.new),
+            );
+            if stack.contains(&key) {
+                return;
+            }
+            stack.push(key);
+        }
+        self.schema_body(ctx, dir, site, &owner, old, new, &here, stack);
+        if old_name.is_some() || new_name.is_some() {
+            stack.pop();
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn schema_body(
+        &mut self,
+        ctx: &Context,
+        dir: Direction,
+        site: Site<'_>,
+        owner: &str,
+        old: &Value,
+        new: &Value,
+        here: &At,
+        stack: &mut Vec<(String, String)>,
+    ) {
+        let what = describe_site(dir, site, owner);
+        let (old_type, new_type) = (type_sig(old), type_sig(new));
+        if old_type != new_type {
+            let rule = match site {
+                Site::Body => dir.pick(Rule::RequestBodyTypeChanged, Rule::ResponseBodyTypeChanged),
+                Site::ErrorBody => Rule::ErrorSchemaChanged,
+                Site::Property { .. } => dir.pick(
+                    Rule::RequestPropertyTypeChanged,
+                    Rule::ResponsePropertyTypeChanged,
+                ),
+                Site::Parameter { .. } => Rule::ParameterTypeChanged,
+            };
+            self.emit(
+                ctx,
+                rule,
+                Place::New(&here.new),
+                format!("{what} changed type from {old_type} to {new_type}"),
+                (Breaking, "values of the old type are refused or misread"), None,
+);
+            return;
+        }
+        if matches!(site, Site::Property { .. }) {
+            self.nullable(ctx, dir, &what, old, new, here);
+        }
+        self.enums(ctx, dir, &what, old, new, here);
+        if old_type.starts_with("array") {
+            self.schema(
+                ctx,
+                dir,
+                site,
+                owner,
+                &old["items"],
+                &new["items"],
+                &here.join(&["items"]),
+                stack,
+            );
+        }
+        self.properties(ctx, dir, owner, old, new, here, stack);
+        for key in ["allOf", "oneOf", "anyOf", "additionalProperties"] {
+            let open = |s: &Value| s.get("x-open-enum").and_then(Value::as_bool) == Some(true);
+            if open(old) || open(new) {
+                continue;
+            }
+            if old.get(key) != new.get(key) {
+                self.emit(
+                    ctx,
+                    dir.pick(Rule::RequestSchemaChanged, Rule::ResponseSchemaChanged),
+                    Place::New(&here.new),
+                    format!("`{key}` of {what} changed"),
+                    (Warning, "this tool does not analyse the change; read it"), None,
+);
+            }
+        }
+    }
+}
+
+/// `string (uuid)`, `integer (int64)`, `array`, `object`, ...
+fn type_sig(s: &Value) -> String {
+    let ty = match s.get("type").and_then(Value::as_str) {
+        Some(t) => t,
+        None if s.get("properties").is_some() => "object",
+        None if s.get("items").is_some() => "array",
+        None => "any",
+    };
+    match s.get("format").and_then(Value::as_str) {
+        Some(f) => format!("{ty} ({f})"),
+        None => ty.to_owned(),
+    }
+}
+
+/// How the messages name a place of use: `the request body`, `parameter
+/// `x``, `response property `y` of `Z``, ...
+fn describe_site(dir: Direction, site: Site<'_>, owner: &str) -> String {
+    let d = dir.as_str();
+    match site {
+        Site::Body => format!("the {d} body"),
+        Site::ErrorBody => "the error body".to_owned(),
+        Site::Parameter { name } => format!("parameter `{name}`"),
+        Site::Property { name, .. } if owner.is_empty() => format!("{d} property `{name}`"),
+        Site::Property { name, .. } => format!("{d} property `{name}` of `{owner}`"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_signatures_include_the_format() {
+        let sig = |s: &str| type_sig(&serde_json::from_str(s).unwrap());
+        assert_eq!(sig(r#"{"type":"string","format":"uuid"}"#), "string (uuid)");
+        assert_eq!(sig(r#"{"properties":{}}"#), "object");
+        assert_eq!(sig(r#"{"items":{}}"#), "array");
+        assert_eq!(sig(r#"{}"#), "any");
+    }
+}
