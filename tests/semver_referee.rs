@@ -47,7 +47,46 @@ const PINNED: &str = "0.51.0";
 /// (case, direction, why the tool does not see it). A direction is
 /// `old->new` or `new->old`. Each row must still be needed: the test fails
 /// when the tool now agrees with the diff there.
-const DIFF_ABOVE_TOOL: &[(&str, &str, &str)] = &[];
+const DIFF_ABOVE_TOOL: &[(&str, &str, &str)] = &[
+    // New public API is a minor change (Cargo's semver rules); the tool only
+    // lints breaks (and deprecations), never additions.
+    ("operation-added", "old->new", ADDED),
+    ("path-added", "old->new", ADDED),
+    ("vendor-added", "old->new", ADDED),
+    ("parameter-added-optional", "old->new", ADDED),
+    ("response-status-added", "old->new", ADDED),
+    // A required query parameter was added: the builder gains a method, and
+    // a call that does not use it now fails in `send()`.
+    (
+        "parameter-added-required",
+        "old->new",
+        "a required builder value was added: old calls compile but `send()` fails with \
+         \"limit was not initialized\"; a behaviour break no API lint can see",
+    ),
+    // Types of parameters and fields: the tool compares item names, kinds,
+    // generics counts and signatures' shape, not a field's type or a bound.
+    ("parameter-type-changed", "old->new", BOUND),
+    ("parameter-type-changed", "new->old", BOUND),
+    ("request-property-became-nullable", "old->new", FIELD),
+    ("request-property-became-nullable", "new->old", FIELD),
+    ("request-property-became-required", "old->new", FIELD),
+    ("request-property-became-required", "new->old", FIELD),
+    ("request-property-type-changed", "old->new", FIELD),
+    ("request-property-type-changed", "new->old", FIELD),
+    ("response-property-became-nullable", "old->new", FIELD),
+    ("response-property-became-nullable", "new->old", FIELD),
+    ("response-property-became-required", "old->new", FIELD),
+    ("response-property-became-required", "new->old", FIELD),
+    ("response-property-type-changed", "old->new", FIELD),
+    ("response-property-type-changed", "new->old", FIELD),
+];
+
+const ADDED: &str = "public items were added (a minor change): cargo-semver-checks has no lint for \
+                     added items";
+const FIELD: &str = "a field's type changed (e.g. `String` to `Option<String>`): cargo-semver-checks \
+                     has no lint for a changed field type";
+const BOUND: &str = "a builder/mock method's `TryInto<T>`/`Into<T>` bound changed type: \
+                     cargo-semver-checks has no lint for a changed trait bound";
 
 /// A semver bump, ordered: a verdict covers every bump at or below it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -143,9 +182,14 @@ fn require_pinned_tool() {
 }
 
 /// Builds the rustdoc JSON (all features) of the crate generated from
-/// `document` once per distinct text, and returns its path. The crate lives in
-/// `<scratch target>/semver-referee/<hash>/` and builds in the shared scratch
-/// target directory, so dependencies compile once for every scratch crate.
+/// `document` once per distinct text, and returns its path.
+///
+/// The crate lives in `<scratch target>/semver-referee/<hash>/` and builds in
+/// `<scratch target>/semver-referee/target`, shared by every document so the
+/// dependencies compile once. Not in the scratch target itself: rustdoc JSON
+/// needs `RUSTC_BOOTSTRAP=1`, which cargo counts in every unit's fingerprint,
+/// so sharing that directory with the other tests' `cargo check` would
+/// rebuild all dependencies at each switch.
 fn rustdoc_json(
     built: &mut BTreeMap<u64, (String, PathBuf)>,
     name: &str,
@@ -159,9 +203,10 @@ fn rustdoc_json(
         return json.clone();
     }
     let root = scratch::target_dir().join("semver-referee");
+    let target = root.join("target");
     let dir = root.join(format!("{hash:016x}"));
     std::fs::create_dir_all(&dir).unwrap();
-    scratch::write_crate(&dir, name, document)
+    let vendors = scratch::write_crate(&dir, name, document)
         .unwrap_or_else(|e| panic!("generating code from {name}: {e}"));
     let output = cargo()
         .args([
@@ -177,7 +222,7 @@ fn rustdoc_json(
             "json",
         ])
         .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", scratch::target_dir())
+        .env("CARGO_TARGET_DIR", &target)
         // rustdoc's JSON output is unstable; stable Rust gives it only so.
         .env("RUSTC_BOOTSTRAP", "1")
         .output()
@@ -189,12 +234,31 @@ fn rustdoc_json(
     );
     // Every scratch crate is `invitations-scratch`: copy the file out before
     // the next build overwrites it.
-    let out = scratch::target_dir().join("doc/invitations_scratch.json");
+    let out = target.join("doc/invitations_scratch.json");
     let json = root.join(format!("{hash:016x}.json"));
     std::fs::copy(&out, &json)
         .unwrap_or_else(|e| panic!("copying {} to {}: {e}", out.display(), json.display()));
+    assert_eq!(
+        mock_traits(&json),
+        vendors.len(),
+        "{name}: the rustdoc JSON should hold one `mock::MockServerExt` trait per vendor \
+         ({vendors:?}): was the `mock` feature on?"
+    );
     built.insert(hash, (document.to_owned(), json.clone()));
     json
+}
+
+/// How many traits named `MockServerExt` a rustdoc JSON file documents (the
+/// generated httpmock helpers, one per vendor with the `mock` feature).
+fn mock_traits(json: &Path) -> usize {
+    let doc: Value = serde_json::from_slice(&std::fs::read(json).unwrap())
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", json.display()));
+    doc["index"]
+        .as_object()
+        .expect("rustdoc JSON has an index")
+        .values()
+        .filter(|item| item["name"] == "MockServerExt" && item["inner"].get("trait").is_some())
+        .count()
 }
 
 /// Runs cargo-semver-checks on a baseline and a current rustdoc JSON file.

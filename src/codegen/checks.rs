@@ -81,7 +81,10 @@ impl Document<'_> {
             let template = template_parameters(&op.path);
             let mut declared: BTreeMap<String, Vec<String>> = BTreeMap::new();
             let holders = [
-                (vec!["paths".to_owned(), op.path.clone()], &self.root["paths"][&op.path]),
+                (
+                    vec!["paths".to_owned(), op.path.clone()],
+                    &self.root["paths"][&op.path],
+                ),
                 (
                     vec!["paths".to_owned(), op.path.clone(), op.method.clone()],
                     &self.root["paths"][&op.path][&op.method],
@@ -129,7 +132,10 @@ impl Document<'_> {
                 return Err(self.error_at(
                     &segments,
                     op.describe(),
-                    format!("path parameter `{name}` is not in the path template `{}`", op.path),
+                    format!(
+                        "path parameter `{name}` is not in the path template `{}`",
+                        op.path
+                    ),
                 ));
             }
         }

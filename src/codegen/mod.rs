@@ -426,7 +426,8 @@ impl<'a> Document<'a> {
     /// prefix dropped from component names and operation ids.
     ///
     /// `keep` chooses the operations (all of them for the vendor's client; the
-    /// diff generates only those a change touches).
+    /// diff generates only those a change touches); the components are those
+    /// all the vendor's operations reach either way.
     pub fn vendor_spec(
         &self,
         vendor: &Vendor,
@@ -434,9 +435,17 @@ impl<'a> Document<'a> {
     ) -> Result<Value, GenerateError> {
         let vendors = self.vendors()?;
         let mut paths = Map::new();
+        // What every operation of the vendor uses, kept or not: the types of
+        // the vendor's module do not depend on which operations are kept.
+        let mut uses = Vec::new();
         for op in self.operations() {
             let operation_id = self.operation_id(&op)?;
-            if self.vendor_of(&op, &vendors)?.name != vendor.name || !keep(&op) {
+            if self.vendor_of(&op, &vendors)?.name != vendor.name {
+                continue;
+            }
+            uses.push(Value::Object(op.operation.clone()));
+            uses.push(self.root["paths"][&op.path]["parameters"].clone());
+            if !keep(&op) {
                 continue;
             }
             let mut operation = op.operation.clone();
@@ -458,7 +467,7 @@ impl<'a> Document<'a> {
         }
 
         // The components the vendor's operations reach, transitively.
-        let reached = self.reached(&Value::Object(paths.clone()));
+        let reached = self.reached(&Value::Array(uses));
         let mut components = Map::new();
         let mut renames = BTreeMap::new();
         if let Some(all) = self.root.get("components").and_then(Value::as_object) {
@@ -893,8 +902,7 @@ fn seal_mock_trait(file: &mut syn::File) {
         if let syn::Item::Trait(t) = item
             && t.ident == "MockServerExt"
         {
-            t.supertraits
-                .push(syn::parse_quote!(sealed::Sealed));
+            t.supertraits.push(syn::parse_quote!(sealed::Sealed));
             t.attrs.push(syn::parse_quote!(
                 #[doc = "\n\nSealed: implemented for `httpmock::MockServer` only, so that operations can be added to it without breaking code that uses it."]
             ));

@@ -36,10 +36,7 @@ pub fn response_role(code: &str, has_success_range: bool) -> ResponseRole {
 
 /// The responses of an operation object (its `responses` map) that feed the
 /// success type (`success == true`) or the error type, ordered by status.
-pub fn responses_with_role(
-    operation: &Map<String, Value>,
-    success: bool,
-) -> Vec<(&str, &Value)> {
+pub fn responses_with_role(operation: &Map<String, Value>, success: bool) -> Vec<(&str, &Value)> {
     let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
         return Vec::new();
     };

@@ -52,7 +52,8 @@ pub(super) fn compare(
         let find = |vendors: &[Vendor]| vendors.iter().find(|v| v.name == name).cloned();
         let (old_vendor, new_vendor) = (find(&old_vendors), find(&new_vendors));
         let touched = touched_operations(old, new, name);
-        let same_server = matches!((&old_vendor, &new_vendor), (Some(o), Some(n)) if o.base_url == n.base_url);
+        let same_server =
+            matches!((&old_vendor, &new_vendor), (Some(o), Some(n)) if o.base_url == n.base_url);
         if touched.is_empty() && same_server {
             continue;
         }

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::generated::{OpKey, VendorRust};
 use super::revision::Revision;
-use super::surface::{ItemKind, RustChange, Surface};
+use super::surface::{self, ItemKind, RustChange, Surface};
 use super::{Bump, Change, Impact, Level, Rule, Side};
 use crate::codegen;
 
@@ -87,6 +87,15 @@ impl Index {
                 index.methods.insert(method.to_owned(), key);
             }
         }
+        // The types of the `types` module, which builders' signatures name.
+        let types_at = format!("{vendor}::types::");
+        let types: BTreeSet<String> = surfaces
+            .iter()
+            .flat_map(|s| s.items.keys())
+            .filter_map(|path| path.strip_prefix(&types_at))
+            .filter(|rest| !rest.contains("::") && !rest.contains(": "))
+            .map(str::to_owned)
+            .collect();
         let builders = format!("{vendor}::builder::");
         for surface in surfaces {
             for (path, item) in &surface.items {
@@ -97,12 +106,14 @@ impl Index {
                 let Some(op) = index.builders.get(builder).cloned() else {
                     continue;
                 };
-                for mention in item.signature.split("types::").skip(1) {
-                    let name: String = mention
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect();
-                    index.type_ops.entry(name).or_default().insert(op.clone());
+                for name in &types {
+                    if surface::mentions(&item.signature, name) {
+                        index
+                            .type_ops
+                            .entry(name.clone())
+                            .or_default()
+                            .insert(op.clone());
+                    }
                 }
             }
         }
@@ -114,12 +125,7 @@ impl Index {
             .strip_prefix(vendor)
             .and_then(|r| r.strip_prefix("::"))
             .unwrap_or("");
-        let parts: Vec<&str> = rest
-            .split(": ")
-            .next()
-            .unwrap_or("")
-            .split("::")
-            .collect();
+        let parts: Vec<&str> = rest.split(": ").next().unwrap_or("").split("::").collect();
         let op = |key: Option<&OpKey>| key.cloned().map(Owner::Op).unwrap_or(Owner::Vendor);
         match parts.as_slice() {
             ["DEFAULT_BASE_URL"] => Owner::Server,
@@ -207,10 +213,10 @@ fn anchor(change: &Change, old: &Revision<'_>, new: &Revision<'_>) -> Anchor {
 /// appends a `rust-api-changed` change per owner for the rest.
 ///
 /// `behaviour` holds, per change (same order), a change of behaviour its
-/// rule knows of that the API does not show (a warning), if any.
+/// rule knows of that the API does not show, with its level, if any.
 pub(super) fn link(
     changes: &mut Vec<Change>,
-    behaviour: &[Option<String>],
+    behaviour: &[Option<(Level, String)>],
     rust: &[VendorRust],
     old: &Revision<'_>,
     new: &Revision<'_>,
@@ -238,8 +244,7 @@ pub(super) fn link(
         }
     }
     for (i, change) in changes.iter_mut().enumerate() {
-        let warning = behaviour.get(i).cloned().flatten();
-        judge(change, &explained[i], warning);
+        judge(change, &explained[i], behaviour.get(i).cloned().flatten());
     }
     for ((vendor, owner), rcs) in unexplained {
         changes.push(unexplained_change(&vendor, &owner, &rcs, old, new));
@@ -255,12 +260,33 @@ fn candidates(
     index: &Index,
 ) -> Vec<usize> {
     let pick = |f: &dyn Fn(&Anchor) -> bool| -> Vec<usize> {
-        of_vendor.iter().copied().filter(|i| f(&anchors[*i])).collect()
+        of_vendor
+            .iter()
+            .copied()
+            .filter(|i| f(&anchors[*i]))
+            .collect()
     };
-    let whole = pick(&|a| a.whole_vendor);
-    if !whole.is_empty() {
-        return whole;
-    }
+    // A vendor added or removed explains its whole module, beside the
+    // changes of its operations.
+    let mut found = pick(&|a| a.whole_vendor);
+    found.extend(by_owner(of_vendor, anchors, owner, rc, index));
+    found
+}
+
+fn by_owner(
+    of_vendor: &[usize],
+    anchors: &[Anchor],
+    owner: &Owner,
+    rc: &RustChange,
+    index: &Index,
+) -> Vec<usize> {
+    let pick = |f: &dyn Fn(&Anchor) -> bool| -> Vec<usize> {
+        of_vendor
+            .iter()
+            .copied()
+            .filter(|i| f(&anchors[*i]))
+            .collect()
+    };
     match owner {
         Owner::Server => pick(&|a| a.server),
         Owner::Vendor => Vec::new(),
@@ -312,12 +338,15 @@ fn candidates(
 }
 
 /// The Rust judgement of one document change from what it explains.
-fn judge(change: &mut Change, explained: &[&RustChange], warning: Option<String>) {
+fn judge(change: &mut Change, explained: &[&RustChange], behaviour: Option<(Level, String)>) {
     let mut level = explained.iter().map(|rc| rc.level).max();
     let mut notes: Vec<String> = Vec::new();
-    if let Some(w) = &warning {
-        level = level.max(Some(Level::Warning));
-        notes.push(w.clone());
+    let runtime_break = behaviour
+        .as_ref()
+        .is_some_and(|(l, _)| *l == Level::Breaking);
+    if let Some((l, note)) = behaviour {
+        level = level.max(Some(l));
+        notes.push(note);
     }
     notes.extend(summarize(explained));
     change.rust = match level {
@@ -330,12 +359,19 @@ fn judge(change: &mut Change, explained: &[&RustChange], warning: Option<String>
             note: notes.join("; "),
         },
     };
+    // A call that worked and now fails needs a major bump, like code that
+    // no longer compiles.
+    let floor = if runtime_break {
+        Bump::Major
+    } else {
+        Bump::Patch
+    };
     change.semver = explained
         .iter()
         .map(|rc| rc.bump)
         .max()
         .unwrap_or(Bump::Patch)
-        .max(Bump::Patch);
+        .max(floor);
     change.level = change.wire.level.max(change.rust.level);
 }
 
@@ -389,7 +425,12 @@ fn unexplained_change(
             level,
             note: summarize(rcs).join("; "),
         },
-        semver: rcs.iter().map(|rc| rc.bump).max().unwrap_or(Bump::Patch).max(Bump::Patch),
+        semver: rcs
+            .iter()
+            .map(|rc| rc.bump)
+            .max()
+            .unwrap_or(Bump::Patch)
+            .max(Bump::Patch),
     }
 }
 
@@ -437,7 +478,10 @@ mod tests {
 
     #[test]
     fn loose_names_meet_across_cases() {
-        assert_eq!(loose("CreateInvitationRequest"), loose("create_invitation-request"));
+        assert_eq!(
+            loose("CreateInvitationRequest"),
+            loose("create_invitation-request")
+        );
         assert_ne!(loose("Invitation"), loose("Invitations"));
     }
 
@@ -472,8 +516,14 @@ mod tests {
         let surface = Surface::read("v", code, None).unwrap();
         let index = Index::read("v", [&surface, &surface]);
         let key = ("get".to_owned(), "/things".to_owned());
-        assert_eq!(index.owner("v", "v::Client::list_things"), Owner::Op(key.clone()));
-        assert_eq!(index.owner("v", "v::builder::ListThings::send"), Owner::Op(key.clone()));
+        assert_eq!(
+            index.owner("v", "v::Client::list_things"),
+            Owner::Op(key.clone())
+        );
+        assert_eq!(
+            index.owner("v", "v::builder::ListThings::send"),
+            Owner::Op(key.clone())
+        );
         assert_eq!(
             index.owner("v", "v::mock::operations::ListThingsWhen::into_inner"),
             Owner::Op(key.clone())

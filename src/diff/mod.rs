@@ -197,7 +197,7 @@ pub fn compare(
             changes: Vec::new(),
         });
     }
-    let (mut changes, behaviour): (Vec<Change>, Vec<Option<String>>) =
+    let (mut changes, behaviour): (Vec<Change>, Vec<Option<(Level, String)>>) =
         wire::changes(&old, &new).into_iter().unzip();
     let rust = generated::compare(&old, &new)?;
     link::link(&mut changes, &behaviour, &rust, &old, &new);

@@ -121,7 +121,16 @@ impl Surface {
     }
 
     fn module(&mut self, at: &str, items: &[syn::Item]) {
-        // Traits sealed by a supertrait from a private module.
+        let local: Vec<String> = items
+            .iter()
+            .filter_map(|item| match item {
+                syn::Item::Struct(s) => Some(s.ident.to_string()),
+                syn::Item::Enum(e) => Some(e.ident.to_string()),
+                syn::Item::Trait(t) => Some(t.ident.to_string()),
+                syn::Item::Type(t) => Some(t.ident.to_string()),
+                _ => None,
+            })
+            .collect();
         for item in items {
             match item {
                 syn::Item::Const(c) if is_pub(&c.vis) => self.insert(
@@ -161,7 +170,7 @@ impl Surface {
                     signature(&f.sig),
                     None,
                 ),
-                syn::Item::Impl(block) => self.implementation(at, block),
+                syn::Item::Impl(block) => self.implementation(at, block, &local),
                 _ => {}
             }
         }
@@ -177,7 +186,12 @@ impl Surface {
             for derived in list {
                 let name = derived.segments.last().map(|s| s.ident.to_string());
                 if let Some(name) = name {
-                    self.insert(&format!("{path}: {name}"), ItemKind::Impl, String::new(), None);
+                    self.insert(
+                        &format!("{path}: {name}"),
+                        ItemKind::Impl,
+                        String::new(),
+                        None,
+                    );
                 }
             }
         }
@@ -262,18 +276,30 @@ impl Surface {
         }
     }
 
-    fn implementation(&mut self, at: &str, block: &syn::ItemImpl) {
+    fn implementation(&mut self, at: &str, block: &syn::ItemImpl, local: &[String]) {
         let Some(self_name) = type_name(&block.self_ty) else {
             return;
         };
         let path = format!("{at}::{self_name}");
         if let Some((trait_path, _)) = &block.trait_ {
-            self.insert(
-                &format!("{path}: {}", tidy(&trait_path.to_token_stream().to_string())),
-                ItemKind::Impl,
-                String::new(),
-                None,
-            );
+            let trait_text = trait_name(trait_path);
+            if local.contains(&self_name) {
+                self.insert(
+                    &format!("{path}: {trait_text}"),
+                    ItemKind::Impl,
+                    String::new(),
+                    None,
+                );
+            } else if let Some(owner) = local.iter().find(|l| mentions(&trait_text, l)) {
+                // `impl From<Local> for String`: a conversion of the local type.
+                let target = tidy(&block.self_ty.to_token_stream().to_string());
+                self.insert(
+                    &format!("{at}::{owner}: {trait_text} for {target}"),
+                    ItemKind::Impl,
+                    String::new(),
+                    None,
+                );
+            }
             return;
         }
         for item in &block.items {
@@ -329,9 +355,9 @@ pub fn compare(old: &Surface, new: &Surface) -> Vec<RustChange> {
         }
         let parent = parent_of(path).and_then(|p| old.items.get(p));
         let breaks = match (&n.kind, parent.map(|p| &p.kind)) {
-            (ItemKind::Field, Some(ItemKind::Struct { open: true })) => Some(
-                "struct literals and exhaustive patterns of the struct no longer compile",
-            ),
+            (ItemKind::Field, Some(ItemKind::Struct { open: true })) => {
+                Some("struct literals and exhaustive patterns of the struct no longer compile")
+            }
             (ItemKind::Variant, Some(ItemKind::Enum { open: true })) => {
                 Some("exhaustive `match`es on the enum no longer compile")
             }
@@ -362,11 +388,15 @@ pub fn compare(old: &Surface, new: &Surface) -> Vec<RustChange> {
 
 fn changed(path: &str, o: &Item, n: &Item) -> RustChange {
     let (level, bump, note) = match (&o.kind, &n.kind) {
-        (ItemKind::Const { value: ov }, ItemKind::Const { value: nv }) if o.signature == n.signature => (
-            Level::Warning,
-            Bump::Patch,
-            format!("`{path}` changes from {ov} to {nv}"),
-        ),
+        (ItemKind::Const { value: ov }, ItemKind::Const { value: nv })
+            if o.signature == n.signature =>
+        {
+            (
+                Level::Warning,
+                Bump::Patch,
+                format!("`{path}` changes from {ov} to {nv}"),
+            )
+        }
         (ItemKind::Struct { open: false }, ItemKind::Struct { open: true })
         | (ItemKind::Enum { open: false }, ItemKind::Enum { open: true })
         | (ItemKind::Trait { open: false }, ItemKind::Trait { open: true })
@@ -386,7 +416,9 @@ fn changed(path: &str, o: &Item, n: &Item) -> RustChange {
             (
                 Level::Breaking,
                 Bump::Major,
-                format!("`{path}` can no longer be built, matched or implemented outside the crate"),
+                format!(
+                    "`{path}` can no longer be built, matched or implemented outside the crate"
+                ),
             )
         }
         (ItemKind::TraitMethod { required: true }, ItemKind::TraitMethod { required: false })
@@ -519,7 +551,10 @@ fn signature(sig: &syn::Signature) -> String {
         .map(|input| match input {
             syn::FnArg::Receiver(r) => match &r.kind {
                 syn::ReceiverKind::Reference(_, lifetime, mutability) => {
-                    let lifetime = lifetime.as_ref().map(|l| format!("{l} ")).unwrap_or_default();
+                    let lifetime = lifetime
+                        .as_ref()
+                        .map(|l| format!("{l} "))
+                        .unwrap_or_default();
                     let mutability = if mutability.is_some() { "mut " } else { "" };
                     format!("&{lifetime}{mutability}self")
                 }
@@ -536,7 +571,11 @@ fn signature(sig: &syn::Signature) -> String {
         syn::ReturnType::Default => String::new(),
         syn::ReturnType::Type(_, ty) => format!(" -> {}", tidy(&ty.to_token_stream().to_string())),
     };
-    let asyncness = if sig.asyncness.is_some() { "async " } else { "" };
+    let asyncness = if sig.asyncness.is_some() {
+        "async "
+    } else {
+        ""
+    };
     let where_clause = sig
         .generics
         .where_clause
@@ -573,26 +612,105 @@ fn flatten_use(tree: &syn::UseTree, prefix: String, out: &mut Vec<(String, Strin
     }
 }
 
-/// Token text as a person writes it: `Option < String >` → `Option<String>`.
-pub fn tidy(tokens: &str) -> String {
-    let mut out = tokens.to_owned();
-    for (from, to) in [
-        (" :: ", "::"),
-        (":: ", "::"),
-        (" < ", "<"),
-        ("< ", "<"),
-        (" >", ">"),
-        (" ,", ","),
-        ("& '", "&'"),
-        ("& ", "&"),
-        (" (", "("),
-        ("( ", "("),
-        (" )", ")"),
-        (" : ", ": "),
-    ] {
-        out = out.replace(from, to);
+/// A trait as an impl key: its name and type arguments, as a derive names
+/// it too (`::serde::Deserialize<'de>` → `Deserialize`,
+/// `::std::convert::TryFrom<&str>` → `TryFrom<&str>`).
+fn trait_name(path: &syn::Path) -> String {
+    let Some(last) = path.segments.last() else {
+        return String::new();
+    };
+    let mut name = last.ident.to_string();
+    if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+        let types: Vec<String> = args
+            .args
+            .iter()
+            .filter(|a| !matches!(a, syn::GenericArgument::Lifetime(_)))
+            .map(|a| tidy(&a.to_token_stream().to_string()))
+            .collect();
+        if !types.is_empty() {
+            name.push_str(&format!("<{}>", types.join(", ")));
+        }
     }
-    out.trim().to_owned()
+    name
+}
+
+/// Whether `text` names the type `name` (as a whole word).
+pub(super) fn mentions(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !word(before) && !word(after)
+    })
+}
+
+/// Token text as a person writes it, with paths to the same type written
+/// one way: `:: std :: option :: Option < String >` → `Option<String>`,
+/// `super::State`, `types::State` and `crate::v::types::State` → `State`.
+pub fn tidy(tokens: &str) -> String {
+    // Spaces only between two words (`mut self`, `dyn Trait`); then the
+    // usual spacing after `,` and a single `:`, and around `->`; trailing
+    // commas dropped.
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '\'';
+    let chars: Vec<char> = tokens.trim().chars().collect();
+    let mut out = String::with_capacity(tokens.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let before = out.chars().next_back();
+            let after = chars[i + 1..].iter().find(|c| **c != ' ').copied();
+            if before.is_some_and(word) && after.is_some_and(word) && !out.ends_with(' ') {
+                out.push(' ');
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    let out = out
+        .replace(",>", ">")
+        .replace(",)", ")")
+        .replace(",]", "]")
+        .replace(',', ", ")
+        .replace("->", " -> ")
+        .replace("::", "\u{0}")
+        .replace(':', ": ")
+        .replace('\u{0}', "::");
+    let out = out.trim_end_matches([',', ' ']).to_owned();
+    // `::std::option::Option` → `Option`; `crate::<vendor>::types::X`,
+    // `super::X` and `types::X` → `X` (generated code names its own types
+    // by several paths).
+    let mut cleaned = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while !rest.is_empty() {
+        let starts_word = cleaned
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
+        let skip = if !starts_word {
+            None
+        } else if let Some(after) = rest
+            .strip_prefix("::std::")
+            .or_else(|| rest.strip_prefix("std::"))
+        {
+            after.find("::").map(|i| rest.len() - after.len() + i + 2)
+        } else if rest.starts_with("crate::") {
+            rest.find("::types::").map(|i| i + "::types::".len())
+        } else if rest.starts_with("super::") {
+            Some("super::".len())
+        } else if rest.starts_with("types::") {
+            Some("types::".len())
+        } else {
+            None
+        };
+        match skip {
+            Some(n) => rest = &rest[n..],
+            None => {
+                let c = rest.chars().next().expect("not empty");
+                cleaned.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    cleaned
 }
 
 #[cfg(test)]
@@ -636,20 +754,29 @@ mod tests {
     fn reads_public_items_with_their_signatures() {
         let s = surface(OLD);
         let item = |p: &str| s.items.get(p).unwrap_or_else(|| panic!("no {p}"));
-        assert_eq!(item("v::types::Invitation::email").signature, "::std::string::String");
+        assert_eq!(item("v::types::Invitation::email").signature, "String");
         assert_eq!(
             item("v::types::Invitation::created_at").wire.as_deref(),
             Some("createdAt")
         );
-        assert_eq!(item("v::types::Invitation").kind, ItemKind::Struct { open: true });
-        assert_eq!(item("v::types::Locale").kind, ItemKind::Struct { open: false });
+        assert_eq!(
+            item("v::types::Invitation").kind,
+            ItemKind::Struct { open: true }
+        );
+        assert_eq!(
+            item("v::types::Locale").kind,
+            ItemKind::Struct { open: false }
+        );
         assert!(s.items.contains_key("v::types::Invitation: Clone"));
-        assert!(s.items.contains_key("v::types::Locale: ::std::convert::TryFrom<&str>"));
+        assert!(s.items.contains_key("v::types::Locale: TryFrom<&str>"));
         assert_eq!(
             item("v::types::builder::Invitation::email").signature,
             "fn<T>(self, T) -> Self where T: TryInto<String>"
         );
-        assert_eq!(item("v::Client::create").wire.as_deref(), Some("POST /a/{b}"));
+        assert_eq!(
+            item("v::Client::create").wire.as_deref(),
+            Some("POST /a/{b}")
+        );
         assert_eq!(item("v::Error").signature, "progenitor_client::Error");
         assert!(!s.items.contains_key("v::Client::private"));
         assert!(!s.items.contains_key("v::Client::baseurl"));
@@ -671,17 +798,35 @@ mod tests {
         let changes = compare(&surface(OLD), &surface(&new));
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(changes[0].path, "v::types::Invitation::created_at");
-        assert_eq!((changes[0].level, changes[0].bump), (Level::Breaking, Bump::Major));
-        assert!(changes[0].note.contains("`Option<String>` to `Option<CreatedAt>`"), "{}", changes[0].note);
+        assert_eq!(
+            (changes[0].level, changes[0].bump),
+            (Level::Breaking, Bump::Major)
+        );
+        assert!(
+            changes[0]
+                .note
+                .contains("`Option<String>` to `Option<CreatedAt>`"),
+            "{}",
+            changes[0].note
+        );
     }
 
     #[test]
     fn additions_are_minor_unless_they_break_literals_matches_or_implementations() {
         let new = OLD
-            .replace("pub email: ::std::string::String,", "pub email: ::std::string::String, pub note: Option<String>,")
+            .replace(
+                "pub email: ::std::string::String,",
+                "pub email: ::std::string::String, pub note: Option<String>,",
+            )
             .replace("Pending,", "Pending, Accepted,")
-            .replace("fn private(&self) {}", "fn private(&self) {} pub fn list(&self) {}")
-            .replace("pub struct Locale(String);", "pub struct Locale(String); pub struct Extra(String);");
+            .replace(
+                "fn private(&self) {}",
+                "fn private(&self) {} pub fn list(&self) {}",
+            )
+            .replace(
+                "pub struct Locale(String);",
+                "pub struct Locale(String); pub struct Extra(String);",
+            );
         let changes = compare(&surface(OLD), &surface(&new));
         let by_path: BTreeMap<&str, Bump> =
             changes.iter().map(|c| (c.path.as_str(), c.bump)).collect();
@@ -711,7 +856,24 @@ mod tests {
         let new = OLD.replace("https://a.example", "https://b.example");
         let changes = compare(&surface(OLD), &surface(&new));
         assert_eq!(changes.len(), 1);
-        assert_eq!((changes[0].level, changes[0].bump), (Level::Warning, Bump::Patch));
+        assert_eq!(
+            (changes[0].level, changes[0].bump),
+            (Level::Warning, Bump::Patch)
+        );
+    }
+
+    #[test]
+    fn one_type_written_by_several_paths_has_one_signature() {
+        assert_eq!(
+            tidy(":: std :: option :: Option < super :: State >"),
+            "Option<State>"
+        );
+        assert_eq!(tidy("Option<crate::acme::types::State>"), "Option<State>");
+        assert_eq!(
+            tidy("Result<ResponseValue<types::Thing>, Error<()>>"),
+            "Result<ResponseValue<Thing>, Error<()>>"
+        );
+        assert_eq!(tidy("my_types::X"), "my_types::X");
     }
 
     #[test]

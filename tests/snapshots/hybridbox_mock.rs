@@ -180,7 +180,10 @@ pub mod operations {
 /// An extension trait for [`MockServer`](::httpmock::MockServer) that
 /// adds a method for each operation. These are the equivalent of
 /// type-checked [`mock()`](::httpmock::MockServer::mock) calls.
-pub trait MockServerExt {
+/**
+
+Sealed: implemented for `httpmock::MockServer` only, so that operations can be added to it without breaking code that uses it.*/
+pub trait MockServerExt: sealed::Sealed {
     fn list_invitations<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::ListInvitationsWhen, operations::ListInvitationsThen);
@@ -225,4 +228,9 @@ impl MockServerExt for ::httpmock::MockServer {
             )
         })
     }
+}
+mod sealed {
+    /// Keeps [`MockServerExt`](super::MockServerExt) to the one implementation.
+    pub trait Sealed {}
+    impl Sealed for ::httpmock::MockServer {}
 }

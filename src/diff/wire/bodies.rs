@@ -28,16 +28,21 @@ impl Diff<'_, '_> {
                         Rule::RequestBodyAdded,
                         Place::New(&n_at),
                         "the request body was added",
-                        (Breaking, "requests without a body are refused"), None,
-);
+                        (Breaking, "requests without a body are refused"),
+                        Some((
+                            Breaking,
+                            "calls that worked fail before sending until it is set",
+                        )),
+                    );
                 } else {
                     self.emit(
                         ctx,
                         Rule::RequestBodyAdded,
                         Place::New(&n_at),
                         "the request body was added",
-                        (Info, "an optional body to send"), None,
-);
+                        (Info, "an optional body to send"),
+                        None,
+                    );
                 }
             }
             (Some((_, o_at)), None) => {
@@ -46,8 +51,9 @@ impl Diff<'_, '_> {
                     Rule::RequestBodyRemoved,
                     Place::Old(&o_at),
                     "the request body was removed",
-                    (Warning, "the server no longer reads a body"), None,
-);
+                    (Warning, "the server no longer reads a body"),
+                    None,
+                );
             }
             (Some((o, o_at)), Some((n, n_at))) => {
                 match (required(o), required(n)) {
@@ -57,8 +63,9 @@ impl Diff<'_, '_> {
                             Rule::RequestBodyBecameRequired,
                             Place::New(&n_at),
                             "the request body became required",
-                            (Breaking, "requests without a body are refused"), None,
-);
+                            (Breaking, "requests without a body are refused"),
+                            None,
+                        );
                     }
                     (true, false) => {
                         self.emit(
@@ -66,8 +73,9 @@ impl Diff<'_, '_> {
                             Rule::RequestBodyBecameOptional,
                             Place::New(&n_at),
                             "the request body became optional",
-                            (Info, "requests with a body still work"), None,
-);
+                            (Info, "requests with a body still work"),
+                            None,
+                        );
                     }
                     _ => {}
                 }
@@ -120,15 +128,16 @@ impl Diff<'_, '_> {
                     (
                         Warning,
                         "callers may get a success status they did not expect",
-                    ), None,
-);
+                    ),
+                    None,
+                );
             } else {
                 self.emit(
                     ctx,
                     Rule::ResponseStatusAdded,
                     Place::New(&place),
                     message,
-                    (Warning, "callers may get this error"), Some("it now arrives as `Error::ErrorResponse` with the error type, not as `Error::UnexpectedResponse`"),
+                    (Warning, "callers may get this error"), Some((Warning, "it now arrives as `Error::ErrorResponse` with the error type, not as `Error::UnexpectedResponse`")),
 );
             }
         }
@@ -144,15 +153,19 @@ impl Diff<'_, '_> {
                     Rule::ResponseStatusRemoved,
                     Place::Old(&place),
                     message,
-                    (Info, "the server no longer answers with it"), Some("a response with this status now arrives as `Error::UnexpectedResponse`"),
-);
+                    (Info, "the server no longer answers with it"),
+                    Some((
+                        Warning,
+                        "a response with this status now arrives as `Error::UnexpectedResponse`",
+                    )),
+                );
             } else {
                 self.emit(
                     ctx,
                     Rule::ResponseStatusRemoved,
                     Place::Old(&place),
                     message,
-                    (Info, "the server no longer documents this error"), Some("this error now arrives as `Error::UnexpectedResponse`, not as `Error::ErrorResponse`"),
+                    (Info, "the server no longer documents this error"), Some((Warning, "this error now arrives as `Error::UnexpectedResponse`, not as `Error::ErrorResponse`")),
 );
             }
         }
@@ -202,13 +215,7 @@ impl Diff<'_, '_> {
                         ),
                         (None, None) => unreachable!("handled above"),
                     };
-                    self.emit(
-                        ctx,
-                        rule,
-                        place,
-                        message,
-                        wire, None,
-);
+                    self.emit(ctx, rule, place, message, wire, None);
                 }
             }
         }
@@ -252,7 +259,7 @@ impl Diff<'_, '_> {
                 Rule::SecurityChanged,
                 Place::New(&seg(&at.new, &["security"])),
                 format!("security changed from {} to {}", show(&o), show(&n)),
-                (Breaking, "callers need other credentials"), Some("the client still sends what its `Auth` gives; check that the new scheme accepts it"),
+                (Breaking, "callers need other credentials"), Some((Warning, "the client still sends what its `Auth` gives; check that the new scheme accepts it")),
 );
         }
         // The schemes both revisions use: did their definition change?
@@ -283,7 +290,7 @@ impl Diff<'_, '_> {
                     Rule::SecuritySchemeChanged,
                     Place::New(&place),
                     format!("security scheme `{name}` changed"),
-                    (Breaking, "callers must send credentials another way"), Some("the client still sends what its `Auth` gives; check that the new scheme accepts it"),
+                    (Breaking, "callers must send credentials another way"), Some((Warning, "the client still sends what its `Auth` gives; check that the new scheme accepts it")),
 );
             }
         }

@@ -37,8 +37,9 @@ impl Diff<'_, '_> {
                     ),
                     Place::New(&here.new),
                     format!("{what} {became}"),
-                    (Warning, "the set of accepted values changes"), None,
-);
+                    (Warning, "the set of accepted values changes"),
+                    None,
+                );
             }
             return;
         };
@@ -72,8 +73,9 @@ impl Diff<'_, '_> {
                 rule,
                 Place::New(&here.new),
                 format!("{what} {message}"),
-                wire, None,
-);
+                wire,
+                None,
+            );
         }
         for value in n.iter().filter(|v| !o.contains(v)) {
             let wire = match (dir, new_open) {
@@ -92,8 +94,9 @@ impl Diff<'_, '_> {
                 dir.pick(Rule::RequestEnumValueAdded, Rule::ResponseEnumValueAdded),
                 Place::New(&here.new),
                 format!("{what} gained the value `{value}`"),
-                wire, None,
-);
+                wire,
+                None,
+            );
         }
         for value in o.iter().filter(|v| !n.contains(v)) {
             let wire = match dir {
@@ -108,8 +111,9 @@ impl Diff<'_, '_> {
                 ),
                 Place::New(&here.new),
                 format!("{what} lost the value `{value}`"),
-                wire, None,
-);
+                wire,
+                None,
+            );
         }
     }
 }

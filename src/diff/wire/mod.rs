@@ -25,7 +25,10 @@ mod schemas;
 
 /// The changes between two revisions, in no particular order, each with the
 /// change of behaviour its rule knows of (see [`Diff::emit`]).
-pub(super) fn changes(old: &Revision<'_>, new: &Revision<'_>) -> Vec<(Change, Option<String>)> {
+pub(super) fn changes(
+    old: &Revision<'_>,
+    new: &Revision<'_>,
+) -> Vec<(Change, Option<(Level, String)>)> {
     let mut diff = Diff {
         old,
         new,
@@ -111,16 +114,17 @@ struct Diff<'r, 'a> {
     new: &'r Revision<'a>,
     /// Changes by (rule, location, message), so that a schema reached by
     /// many operations is reported once.
-    changes: BTreeMap<(Rule, String, String), (Change, Option<String>)>,
+    changes: BTreeMap<(Rule, String, String), (Change, Option<(Level, String)>)>,
 }
 
 impl Diff<'_, '_> {
     /// Records a change of kind `rule` once per (rule, location, message),
     /// adding the context's operation to it, and returns it. `wire` is the
     /// judgement for callers of the HTTP API; `behaviour` a change of
-    /// behaviour of the generated client that its API does not show (a
-    /// warning), if the rule knows one. The Rust judgement itself comes from
-    /// the generated code ([`link`](super::link)).
+    /// behaviour of the generated client that its API does not show (a call
+    /// that now fails before sending, a method that calls another path), if
+    /// the rule knows one. The Rust judgement itself comes from the
+    /// generated code ([`link`](super::link)).
     fn emit(
         &mut self,
         ctx: &Context,
@@ -128,7 +132,7 @@ impl Diff<'_, '_> {
         place: Place<'_>,
         message: impl Into<String>,
         wire: (Level, &str),
-        behaviour: Option<&str>,
+        behaviour: Option<(Level, &str)>,
     ) -> &mut Change {
         let (side, segments) = match place {
             Place::New(s) => (Side::New, s),
@@ -157,7 +161,10 @@ impl Diff<'_, '_> {
                 rust: impact(Level::Info, ""),
                 semver: Bump::Patch,
             };
-            (change, behaviour.map(str::to_owned))
+            (
+                change,
+                behaviour.map(|(level, note)| (level, note.to_owned())),
+            )
         });
         if let Some(operation) = &ctx.operation {
             change.add_operation(operation);

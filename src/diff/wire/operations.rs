@@ -42,8 +42,9 @@ impl Diff<'_, '_> {
                         Rule::VendorRemoved,
                         Place::Old(&at),
                         format!("vendor `{vendor}` ({url}) was removed"),
-                        (Breaking, "its server is gone from the document"), None,
-);
+                        (Breaking, "its server is gone from the document"),
+                        None,
+                    );
                 }
                 Some((j, new_url)) if new_url != url => {
                     let at = vec!["servers".to_owned(), j.to_string(), "url".to_owned()];
@@ -52,8 +53,9 @@ impl Diff<'_, '_> {
                         Rule::ServerUrlChanged,
                         Place::New(&at),
                         format!("the `{vendor}` server moved from {url} to {new_url}"),
-                        (Warning, "callers must send requests to the new url"), None,
-);
+                        (Warning, "callers must send requests to the new url"),
+                        None,
+                    );
                 }
                 Some(_) => {}
             }
@@ -66,8 +68,9 @@ impl Diff<'_, '_> {
                     Rule::VendorAdded,
                     Place::New(&at),
                     format!("vendor `{vendor}` ({url}) was added"),
-                    (Info, "a new api to call"), None,
-);
+                    (Info, "a new api to call"),
+                    None,
+                );
             }
         }
     }
@@ -152,15 +155,17 @@ impl Diff<'_, '_> {
                         Rule::PathAdded,
                         Place::New(&at),
                         format!("path {path} was added with {}", methods.join(", ")),
-                        (Info, "new endpoints to call"), None,
-),
+                        (Info, "new endpoints to call"),
+                        None,
+                    ),
                     Side::Old => self.emit(
                         &ctx,
                         Rule::PathRemoved,
                         Place::Old(&at),
                         format!("path {path} was removed with {}", methods.join(", ")),
-                        (Breaking, "calls to it fail"), None,
-),
+                        (Breaking, "calls to it fail"),
+                        None,
+                    ),
                 };
                 for id in &ids[1..] {
                     change.add_operation(id);
@@ -187,15 +192,17 @@ impl Diff<'_, '_> {
                         Rule::OperationAdded,
                         Place::New(&at),
                         message("added"),
-                        (Info, "a new endpoint to call"), None,
-),
+                        (Info, "a new endpoint to call"),
+                        None,
+                    ),
                     Side::Old => self.emit(
                         &ctx,
                         Rule::OperationRemoved,
                         Place::Old(&at),
                         message("removed"),
-                        (Breaking, "calls to it fail"), None,
-),
+                        (Breaking, "calls to it fail"),
+                        None,
+                    ),
                 };
             }
         }
@@ -223,8 +230,9 @@ impl Diff<'_, '_> {
                     old.id,
                     new.id
                 ),
-                (Info, "requests and responses are unchanged"), None,
-);
+                (Info, "requests and responses are unchanged"),
+                None,
+            );
         }
         if old.shape != new.shape || old.method != new.method {
             self.emit(
@@ -239,8 +247,12 @@ impl Diff<'_, '_> {
                     new.method.to_uppercase(),
                     new.path
                 ),
-                (Breaking, "requests to the old path fail"), Some("the client method keeps its name and now calls the new path"),
-);
+                (Breaking, "requests to the old path fail"),
+                Some((
+                    Warning,
+                    "the client method keeps its name and now calls the new path",
+                )),
+            );
         }
         self.parameters(&ctx, old, new);
         self.request_body(&ctx, &at);

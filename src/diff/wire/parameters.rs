@@ -22,8 +22,9 @@ impl Diff<'_, '_> {
                     Rule::ParameterRemoved,
                     Place::Old(o_at),
                     format!("{place} parameter `{name}` was removed"),
-                    (Warning, "the server no longer reads it"), None,
-);
+                    (Warning, "the server no longer reads it"),
+                    None,
+                );
                 continue;
             };
             match (required(o), required(n)) {
@@ -33,8 +34,12 @@ impl Diff<'_, '_> {
                         Rule::ParameterBecameRequired,
                         Place::New(n_at),
                         format!("{place} parameter `{name}` became required"),
-                        (Breaking, "requests without it are refused"), None,
-);
+                        (Breaking, "requests without it are refused"),
+                        Some((
+                            Breaking,
+                            "calls that worked fail before sending until it is set",
+                        )),
+                    );
                 }
                 (true, false) => {
                     self.emit(
@@ -42,8 +47,9 @@ impl Diff<'_, '_> {
                         Rule::ParameterBecameOptional,
                         Place::New(n_at),
                         format!("{place} parameter `{name}` became optional"),
-                        (Info, "requests with it still work"), None,
-);
+                        (Info, "requests with it still work"),
+                        None,
+                    );
                 }
                 _ => {}
             }
@@ -73,16 +79,21 @@ impl Diff<'_, '_> {
                     Rule::ParameterAdded,
                     Place::New(n_at),
                     format!("{place} parameter `{name}` was added (required)"),
-                    (Breaking, "requests without it are refused"), None,
-);
+                    (Breaking, "requests without it are refused"),
+                    Some((
+                        Breaking,
+                        "calls that worked fail before sending until it is set",
+                    )),
+                );
             } else {
                 self.emit(
                     ctx,
                     Rule::ParameterAdded,
                     Place::New(n_at),
                     format!("{place} parameter `{name}` was added (optional)"),
-                    (Info, "an optional parameter to send"), None,
-);
+                    (Info, "an optional parameter to send"),
+                    None,
+                );
             }
         }
     }

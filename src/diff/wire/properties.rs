@@ -66,8 +66,9 @@ impl Diff<'_, '_> {
                     dir.pick(Rule::RequestPropertyRemoved, Rule::ResponsePropertyRemoved),
                     Place::Old(&seg(&here.old, &["properties", name])),
                     format!("{} was removed", of(name)),
-                    wire, None,
-);
+                    wire,
+                    None,
+                );
                 continue;
             };
             let place = seg(&here.new, &["properties", name]);
@@ -102,8 +103,9 @@ impl Diff<'_, '_> {
                     rule,
                     Place::New(&place),
                     format!("{} became {became}", of(name)),
-                    wire, None,
-);
+                    wire,
+                    None,
+                );
             }
             let at = here.join(&["properties", name]);
             self.schema(
@@ -133,8 +135,9 @@ impl Diff<'_, '_> {
                 dir.pick(Rule::RequestPropertyAdded, Rule::ResponsePropertyAdded),
                 Place::New(&seg(&here.new, &["properties", name])),
                 format!("{} was added ({required})", of(name)),
-                wire, None,
-);
+                wire,
+                None,
+            );
         }
     }
 
@@ -180,7 +183,8 @@ impl Diff<'_, '_> {
             rule,
             Place::New(&seg(&here.new, &["nullable"])),
             format!("{what} {message}"),
-            wire, None,
-);
+            wire,
+            None,
+        );
     }
 }

@@ -67,8 +67,9 @@ impl Diff<'_, '_> {
                 rule,
                 Place::New(&here.new),
                 message,
-                (Info, "the json is unchanged by the rename itself"), None,
-);
+                (Info, "the json is unchanged by the rename itself"),
+                None,
+            );
         }
         let owner = new_name
             .as_deref()
@@ -120,8 +121,9 @@ impl Diff<'_, '_> {
                 rule,
                 Place::New(&here.new),
                 format!("{what} changed type from {old_type} to {new_type}"),
-                (Breaking, "values of the old type are refused or misread"), None,
-);
+                (Breaking, "values of the old type are refused or misread"),
+                None,
+            );
             return;
         }
         if matches!(site, Site::Property { .. }) {
@@ -152,8 +154,9 @@ impl Diff<'_, '_> {
                     dir.pick(Rule::RequestSchemaChanged, Rule::ResponseSchemaChanged),
                     Place::New(&here.new),
                     format!("`{key}` of {what} changed"),
-                    (Warning, "this tool does not analyse the change; read it"), None,
-);
+                    (Warning, "this tool does not analyse the change; read it"),
+                    None,
+                );
             }
         }
     }
