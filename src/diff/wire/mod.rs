@@ -25,10 +25,7 @@ mod schemas;
 
 /// The changes between two revisions, in no particular order, each with the
 /// change of behaviour its rule knows of (see [`Diff::emit`]).
-pub(super) fn changes(
-    old: &Revision<'_>,
-    new: &Revision<'_>,
-) -> Vec<(Change, Option<(Level, String)>)> {
+pub(super) fn changes(old: &Revision<'_>, new: &Revision<'_>) -> Vec<(Change, Option<Behaviour>)> {
     let mut diff = Diff {
         old,
         new,
@@ -109,12 +106,16 @@ enum Place<'p> {
     Old(&'p [String]),
 }
 
+/// A change of behaviour of the generated client that its API does not show,
+/// with how serious it is (see [`Diff::emit`]).
+pub(super) type Behaviour = (Level, String);
+
 struct Diff<'r, 'a> {
     old: &'r Revision<'a>,
     new: &'r Revision<'a>,
     /// Changes by (rule, location, message), so that a schema reached by
     /// many operations is reported once.
-    changes: BTreeMap<(Rule, String, String), (Change, Option<(Level, String)>)>,
+    changes: BTreeMap<(Rule, String, String), (Change, Option<Behaviour>)>,
 }
 
 impl Diff<'_, '_> {
