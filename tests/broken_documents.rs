@@ -158,3 +158,43 @@ fn places_inside_arrays_are_found_on_their_own_lines() {
             .map(|(i, _)| i + 1)
     );
 }
+
+#[test]
+fn a_path_template_parameter_that_is_not_declared_is_refused() {
+    assert_error(
+        "undeclared_path_parameter",
+        9,
+        Some("operation POST /things/{invite}/resend (acme_resend_thing)"),
+        "the path template has `{invite}`, which the operation does not declare as a path parameter; declare it with `in: path`, or name it after the declared `invitation_id`",
+    );
+}
+
+#[test]
+fn an_invalid_schema_type_is_refused_at_its_line() {
+    assert_error(
+        "invalid_schema_type",
+        26,
+        Some("#/components/schemas/AcmeThing/properties/name"),
+        "`strin` is not a schema type",
+    );
+}
+
+#[test]
+fn an_operation_id_naming_another_vendor_is_refused() {
+    assert_error(
+        "other_vendor_prefix",
+        14,
+        Some("operation GET /things (acme_list_things)"),
+        "the operationId starts with `acme_`, the prefix of vendor `acme`, but the operation is tagged `globex`",
+    );
+}
+
+#[test]
+fn two_operations_with_one_rust_method_are_refused() {
+    assert_error(
+        "duplicate_method",
+        12,
+        Some("operation GET /things (acme_list_things)"),
+        "the operationId gives the method `acme::Client::list_things`, which operation GET /other-things (list_things) already has",
+    );
+}

@@ -54,6 +54,30 @@ type Expected = (
 const CASES: &[(&str, Expected, Expected)] = &[
     ("identical", ("none", &[]), ("none", &[])),
     (
+        // The field becomes a checked newtype: read from the generated code.
+        "request-property-max-length-added",
+        (
+            "major",
+            &[
+                ("rust-api-changed", "info", "breaking"),
+                ("rust-api-changed", "info", "info"),
+            ],
+        ),
+        (
+            "major",
+            &[
+                ("rust-api-changed", "info", "breaking"),
+                ("rust-api-changed", "info", "breaking"),
+            ],
+        ),
+    ),
+    (
+        // Byte-identical generated code: at most a patch.
+        "property-wrapped-in-all-of",
+        ("patch", &[("document-changed", "info", "info")]),
+        ("patch", &[("document-changed", "info", "info")]),
+    ),
+    (
         "description-only",
         ("patch", &[("document-changed", "info", "info")]),
         ("patch", &[("document-changed", "info", "info")]),
@@ -658,5 +682,31 @@ fn bad_inputs_exit_2_naming_what_is_wrong() {
         );
         assert!(stdout(&output).is_empty(), "{args:?}: nothing on stdout");
         assert!(!stderr(&output).contains("panicked"), "{args:?}");
+    }
+}
+
+/// The diff refuses what the build refuses, with the generator's message:
+/// each broken document of `tests/data/broken/` against the real document.
+#[test]
+fn the_diff_refuses_what_the_build_refuses() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in [
+        "undeclared_path_parameter",
+        "invalid_schema_type",
+        "other_vendor_prefix",
+        "duplicate_method",
+    ] {
+        let file = format!("tests/data/broken/{name}.yaml");
+        let text = std::fs::read_to_string(root.join(&file)).unwrap();
+        let build_error =
+            invitations::codegen::generate(&file, &text, &invitations::codegen::Options::default())
+                .expect_err("the build refuses it");
+        let output = invitations(&["diff", "openapi/invitations.yaml", &file], root);
+        assert_eq!(output.status.code(), Some(2), "{file}: {}", stderr(&output));
+        assert_eq!(
+            stderr(&output).trim(),
+            format!("error: {build_error}"),
+            "{file}"
+        );
     }
 }

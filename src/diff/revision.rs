@@ -140,7 +140,7 @@ impl<'a> Revision<'a> {
         codegen::locate(self.text, &self.doc.root, &segments)
     }
 
-    /// Follows `$ref`s: the schema's component name (if it is a reference),
+    /// Follows `$ref`s (and one-member `allOf`s): the schema's component name (if it is a reference),
     /// the schema itself and where it sits.
     pub(super) fn resolve<'v>(
         &'v self,
@@ -151,6 +151,21 @@ impl<'a> Revision<'a> {
         let mut value = value;
         let mut at = at;
         for _ in 0..16 {
+            // `allOf` of one schema, with nothing beside it but words, is
+            // that schema (the generator emits the same type for both).
+            if let Some([only]) = value
+                .get("allOf")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                && value.as_object().is_some_and(|m| {
+                    m.keys()
+                        .all(|k| matches!(k.as_str(), "allOf" | "description" | "title"))
+                })
+            {
+                at.extend(["allOf".to_owned(), "0".to_owned()]);
+                value = only;
+                continue;
+            }
             let Some(target) = value.get("$ref").and_then(Value::as_str) else {
                 break;
             };
