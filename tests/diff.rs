@@ -72,6 +72,24 @@ const CASES: &[(&str, Expected, Expected)] = &[
         ),
     ),
     (
+        // Also a checked newtype (validated with `regress`).
+        "request-property-pattern-added",
+        (
+            "major",
+            &[
+                ("rust-api-changed", "info", "breaking"),
+                ("rust-api-changed", "info", "info"),
+            ],
+        ),
+        (
+            "major",
+            &[
+                ("rust-api-changed", "info", "breaking"),
+                ("rust-api-changed", "info", "breaking"),
+            ],
+        ),
+    ),
+    (
         // Byte-identical generated code: at most a patch.
         "property-wrapped-in-all-of",
         ("patch", &[("document-changed", "info", "info")]),

@@ -80,21 +80,20 @@ impl<'a> Revision<'a> {
         at: &[String],
         success: bool,
     ) -> Option<(&Value, Vec<String>)> {
-        let responses = self
-            .root()
-            .pointer(&json_pointer(&seg(at, &["responses"])))?
-            .as_object()?;
-        responses.iter().find_map(|(code, response)| {
-            if is_success(code) != success {
-                return None;
-            }
-            let (_, response, response_at) = self.resolve(response, seg(at, &["responses", code]));
-            let schema = response.pointer("/content/application~1json/schema")?;
-            Some((
-                schema,
-                seg(&response_at, &["content", "application/json", "schema"]),
-            ))
-        })
+        let operation = self.root().pointer(&json_pointer(at))?.as_object()?;
+        // As progenitor sorts them (`codegen::responses_with_role`): a
+        // `default` response feeds both sides.
+        codegen::responses_with_role(operation, success)
+            .into_iter()
+            .find_map(|(code, response)| {
+                let (_, response, response_at) =
+                    self.resolve(response, seg(at, &["responses", code]));
+                let schema = response.pointer("/content/application~1json/schema")?;
+                Some((
+                    schema,
+                    seg(&response_at, &["content", "application/json", "schema"]),
+                ))
+            })
     }
 
     /// The parameters of an operation (the path item's, overridden by the
@@ -218,9 +217,10 @@ pub(super) fn json_pointer(segments: &[String]) -> String {
         .to_owned()
 }
 
-/// Whether a response status code is a success (`2xx`).
-pub(super) fn is_success(code: &str) -> bool {
-    code.starts_with('2')
+/// Whether a response status feeds the success type (`2xx`, `2XX`, `101`,
+/// and `default` when no `2XX` range is declared), as progenitor decides.
+pub(super) fn is_success(code: &str, has_success_range: bool) -> bool {
+    codegen::response_role(code, has_success_range).success
 }
 
 #[cfg(test)]

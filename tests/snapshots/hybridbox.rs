@@ -1419,7 +1419,7 @@ a plain string (its sample holds the placeholder `<string>`), so no
 Invitation APIs of two third-party vendors, Hybridbox and Automox, written
 by hand from the vendors' public documentation.
 
-Conventions this document follows (the code generator in `src/codegen.rs`
+Conventions this document follows (the code generator in `src/codegen/`
 relies on them):
 - every operation carries exactly one vendor tag (`hybridbox` or `automox`);
 - each vendor has one entry in `servers`, marked with `x-vendor`;

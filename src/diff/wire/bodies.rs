@@ -113,13 +113,15 @@ impl Diff<'_, '_> {
                 .unwrap_or_default()
         };
         let (old, new) = (statuses(self.old, &at.old), statuses(self.new, &at.new));
+        let has_range = |codes: &[String]| codes.iter().any(|c| c.eq_ignore_ascii_case("2XX"));
+        let (old_range, new_range) = (has_range(&old), has_range(&new));
         for code in &new {
             if old.contains(code) {
                 continue;
             }
             let place = seg(&at.new, &["responses", code]);
             let message = format!("response status {code} was added");
-            if is_success(code) {
+            if is_success(code, new_range) {
                 self.emit(
                     ctx,
                     Rule::ResponseStatusAdded,
@@ -147,7 +149,7 @@ impl Diff<'_, '_> {
             }
             let place = seg(&at.old, &["responses", code]);
             let message = format!("response status {code} was removed");
-            if is_success(code) {
+            if is_success(code, old_range) {
                 self.emit(
                     ctx,
                     Rule::ResponseStatusRemoved,

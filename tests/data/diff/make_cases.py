@@ -134,6 +134,10 @@ CASES = {
     "request-property-max-length-added": [
         ("        note:\n          type: string\n        size:", "        note:\n          type: string\n          maxLength: 35\n        size:"),
     ],
+    # A pattern: a checked newtype too, which needs `regress` to compile.
+    "request-property-pattern-added": [
+        ("        note:\n          type: string\n        size:", "        note:\n          type: string\n          pattern: '^[a-z]+$'\n        size:"),
+    ],
     # An equivalent schema: the generated code is byte-identical.
     "property-wrapped-in-all-of": [
         ("        size:\n          $ref: '#/components/schemas/AcmeSize'\n", "        size:\n          allOf:\n            - $ref: '#/components/schemas/AcmeSize'\n"),
