@@ -29,7 +29,10 @@ impl Document<'_> {
         super::unsupported::check(self)?;
         // What openapiv3 refuses, per vendor as progenitor will read it.
         for vendor in &vendors {
-            self.openapi(vendor, &self.vendor_spec(vendor, &|_| true)?)?;
+            self.openapi(
+                vendor,
+                &self.vendor_spec(vendor, &|_| true, &BTreeSet::new())?,
+            )?;
         }
         Ok(())
     }

@@ -124,7 +124,7 @@ pub fn generate(
     doc.vendors()?
         .iter()
         .map(|vendor| {
-            let spec = doc.vendor_spec(vendor, &|_| true)?;
+            let spec = doc.vendor_spec(vendor, &|_| true, &BTreeSet::new())?;
             doc.generate_vendor(vendor, &spec, options)
         })
         .collect()
@@ -427,25 +427,19 @@ impl<'a> Document<'a> {
     ///
     /// `keep` chooses the operations (all of them for the vendor's client; the
     /// diff generates only those a change touches); the components are those
-    /// all the vendor's operations reach either way.
+    /// the kept operations reach, and those of `also` (`#/components/...`
+    /// pointers) that the document has, with what they reach.
     pub fn vendor_spec(
         &self,
         vendor: &Vendor,
         keep: &dyn Fn(&OperationRef<'_>) -> bool,
+        also: &BTreeSet<String>,
     ) -> Result<Value, GenerateError> {
         let vendors = self.vendors()?;
         let mut paths = Map::new();
-        // What every operation of the vendor uses, kept or not: the types of
-        // the vendor's module do not depend on which operations are kept.
-        let mut uses = Vec::new();
         for op in self.operations() {
             let operation_id = self.operation_id(&op)?;
-            if self.vendor_of(&op, &vendors)?.name != vendor.name {
-                continue;
-            }
-            uses.push(Value::Object(op.operation.clone()));
-            uses.push(self.root["paths"][&op.path]["parameters"].clone());
-            if !keep(&op) {
+            if self.vendor_of(&op, &vendors)?.name != vendor.name || !keep(&op) {
                 continue;
             }
             let mut operation = op.operation.clone();
@@ -466,8 +460,15 @@ impl<'a> Document<'a> {
             item.insert(op.method.clone(), Value::Object(operation));
         }
 
-        // The components the vendor's operations reach, transitively.
-        let reached = self.reached(&Value::Array(uses));
+        // The components the kept operations reach, transitively.
+        let also: Vec<Value> = also
+            .iter()
+            .map(|target| serde_json::json!({ "$ref": target }))
+            .collect();
+        let reached = self.reached(&Value::Array(vec![
+            Value::Object(paths.clone()),
+            Value::Array(also),
+        ]));
         let mut components = Map::new();
         let mut renames = BTreeMap::new();
         if let Some(all) = self.root.get("components").and_then(Value::as_object) {
@@ -553,6 +554,23 @@ impl<'a> Document<'a> {
         spec: &Value,
         options: &Options,
     ) -> Result<VendorCode, GenerateError> {
+        let (code, mock) = self.generate_vendor_syntax(vendor, spec, options)?;
+        Ok(VendorCode {
+            vendor: vendor.name.clone(),
+            code: self.render(&code),
+            mock: self.render(&mock),
+        })
+    }
+
+    /// [`Document::generate_vendor`] before formatting: the syntax trees of
+    /// the module and of its mock helpers, for tools that read the code
+    /// rather than print it.
+    pub fn generate_vendor_syntax(
+        &self,
+        vendor: &Vendor,
+        spec: &Value,
+        options: &Options,
+    ) -> Result<(syn::File, syn::File), GenerateError> {
         let open_enums = self.open_enums(vendor, spec)?;
         let openapi = self.openapi(vendor, spec)?;
 
@@ -646,11 +664,7 @@ impl<'a> Document<'a> {
             }
         };
         seal_mock_trait(&mut mock);
-        Ok(VendorCode {
-            vendor: vendor.name.clone(),
-            code: self.render(&file),
-            mock: self.render(&mock),
-        })
+        Ok((file, mock))
     }
 
     fn parse_generated(

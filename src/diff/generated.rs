@@ -52,14 +52,19 @@ pub(super) fn compare(
         let find = |vendors: &[Vendor]| vendors.iter().find(|v| v.name == name).cloned();
         let (old_vendor, new_vendor) = (find(&old_vendors), find(&new_vendors));
         let touched = touched_operations(old, new, name);
+        // The components either side's touched operations reach, generated
+        // on both sides where they exist, so that a component an added
+        // operation starts using is not taken for a new type.
+        let mut also = uses(old, &touched);
+        also.extend(uses(new, &touched));
         let same_server =
             matches!((&old_vendor, &new_vendor), (Some(o), Some(n)) if o.base_url == n.base_url);
         if touched.is_empty() && same_server {
             continue;
         }
         let (old_surface, new_surface) = std::thread::scope(|scope| {
-            let old_side = scope.spawn(|| surface_of(old, old_vendor.as_ref(), &touched));
-            let new_surface = surface_of(new, new_vendor.as_ref(), &touched);
+            let old_side = scope.spawn(|| surface_of(old, old_vendor.as_ref(), &touched, &also));
+            let new_surface = surface_of(new, new_vendor.as_ref(), &touched, &also);
             let old_surface = old_side.join().unwrap_or_else(|_| {
                 Err(old
                     .doc
@@ -87,6 +92,7 @@ fn surface_of(
     revision: &Revision<'_>,
     vendor: Option<&Vendor>,
     touched: &BTreeSet<OpKey>,
+    also: &BTreeSet<String>,
 ) -> Result<Surface, GenerateError> {
     let Some(vendor) = vendor else {
         return Ok(Surface::default());
@@ -95,15 +101,9 @@ fn surface_of(
     let keep = |op: &crate::codegen::OperationRef<'_>| {
         touched.contains(&(op.method.clone(), op.path.clone()))
     };
-    let spec = doc.vendor_spec(vendor, &keep)?;
-    let code = doc.generate_vendor(vendor, &spec, &Options::default())?;
-    Surface::read(&vendor.name, &code.code, Some(&code.mock)).map_err(|e| {
-        doc.error_at(
-            &[],
-            format!("vendor {}", vendor.name),
-            format!("the generated code does not parse: {e}"),
-        )
-    })
+    let spec = doc.vendor_spec(vendor, &keep, also)?;
+    let (code, mock) = doc.generate_vendor_syntax(vendor, &spec, &Options::default())?;
+    Ok(Surface::of(&vendor.name, &code, Some(&mock)))
 }
 
 /// The operations of `vendor` whose definition differs between the
@@ -126,6 +126,19 @@ fn touched_operations(old: &Revision<'_>, new: &Revision<'_>, vendor: &str) -> B
         .chain(n.iter().filter(|(key, print)| o.get(*key) != Some(*print)))
         .map(|(key, _)| key.clone())
         .collect()
+}
+
+/// The components the `touched` operations of a revision reach.
+fn uses(r: &Revision<'_>, touched: &BTreeSet<OpKey>) -> BTreeSet<String> {
+    let values: Vec<Value> = touched
+        .iter()
+        .filter(|(method, path)| r.doc.root["paths"][path].get(method).is_some())
+        .map(|(method, path)| {
+            let item = &r.doc.root["paths"][path];
+            Value::Array(vec![item["parameters"].clone(), item[method].clone()])
+        })
+        .collect();
+    r.doc.reached(&Value::Array(values))
 }
 
 /// Everything generation reads for one operation: the operation, its path

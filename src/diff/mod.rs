@@ -197,9 +197,20 @@ pub fn compare(
             changes: Vec::new(),
         });
     }
+    // The document comparison and the generation of both revisions (itself
+    // on two threads) run side by side.
+    let (wire, rust) = std::thread::scope(|scope| {
+        let wire = scope.spawn(|| wire::changes(&old, &new));
+        let rust = generated::compare(&old, &new);
+        (wire.join(), rust)
+    });
+    let wire = wire.map_err(|_| {
+        new.doc
+            .error_at(&[], "the document", "comparing the documents failed")
+    })?;
+    let rust = rust?;
     let (mut changes, behaviour): (Vec<Change>, Vec<Option<(Level, String)>>) =
-        wire::changes(&old, &new).into_iter().unzip();
-    let rust = generated::compare(&old, &new)?;
+        wire.into_iter().unzip();
     link::link(&mut changes, &behaviour, &rust, &old, &new);
     if changes.is_empty() {
         changes.push(Change {

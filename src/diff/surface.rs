@@ -88,25 +88,24 @@ pub struct Surface {
 impl Surface {
     /// Reads the public API of `vendor`'s generated module (`code`) and of
     /// its mock module (`mock`, read as `vendor::mock`).
+    #[cfg(test)]
     pub fn read(vendor: &str, code: &str, mock: Option<&str>) -> Result<Surface, syn::Error> {
+        let mock = mock.map(syn::parse_file).transpose()?;
+        Ok(Surface::of(vendor, &syn::parse_file(code)?, mock.as_ref()))
+    }
+
+    /// The public API of `vendor`'s generated module and mock module, given
+    /// as syntax trees.
+    pub fn of(vendor: &str, code: &syn::File, mock: Option<&syn::File>) -> Surface {
         let mut surface = Surface::default();
-        surface.items.insert(
-            vendor.to_owned(),
-            Item {
-                kind: ItemKind::Module,
-                signature: String::new(),
-                wire: None,
-            },
-        );
-        let file = syn::parse_file(code)?;
-        surface.module(vendor, &file.items);
+        surface.insert(vendor, ItemKind::Module, String::new(), None);
+        surface.module(vendor, &code.items);
         if let Some(mock) = mock {
-            let file = syn::parse_file(mock)?;
             let path = format!("{vendor}::mock");
             surface.insert(&path, ItemKind::Module, String::new(), None);
-            surface.module(&path, &file.items);
+            surface.module(&path, &mock.items);
         }
-        Ok(surface)
+        surface
     }
 
     fn insert(&mut self, path: &str, kind: ItemKind, signature: String, wire: Option<String>) {
