@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::generated::{OpKey, VendorRust};
 use super::revision::Revision;
 use super::surface::{self, ItemKind, RustChange, Surface};
+use super::wire::{Behaviour, Found};
 use super::{Bump, Change, Impact, Level, Rule, Side};
 use crate::codegen;
 
@@ -35,8 +36,9 @@ struct Anchor {
     ops: BTreeSet<OpKey>,
     /// The operation it is written in (`#/paths/...`), if any.
     under_op: Option<OpKey>,
-    /// The component schema it is written in, as a loose Rust type name.
-    type_name: Option<String>,
+    /// The component schema it is written in (and, renamed, was), as loose
+    /// Rust type names.
+    type_names: BTreeSet<String>,
     /// The property it is about, if any.
     member: Option<String>,
 }
@@ -177,7 +179,8 @@ fn segments(pointer: &str) -> Vec<String> {
         .collect()
 }
 
-fn anchor(change: &Change, old: &Revision<'_>, new: &Revision<'_>) -> Anchor {
+fn anchor(found: &Found, old: &Revision<'_>, new: &Revision<'_>) -> Anchor {
+    let change = &found.change;
     let vendor = change.vendor.as_deref().unwrap_or("");
     let mut anchor = Anchor {
         whole_vendor: change.id == Rule::VendorAdded.id() || change.id == Rule::VendorRemoved.id(),
@@ -197,9 +200,20 @@ fn anchor(change: &Change, old: &Revision<'_>, new: &Revision<'_>) -> Anchor {
             anchor.under_op = Some((method.clone(), path.clone()));
         }
         [c, s, name, ..] if c == "components" && s == "schemas" => {
-            anchor.type_name = Some(loose(codegen::short_type_name(vendor, name)));
+            anchor
+                .type_names
+                .insert(loose(codegen::short_type_name(vendor, name)));
         }
         _ => {}
+    }
+    // A renamed component: its old type is the change's too.
+    if let [c, s, name, ..] = segments(found.was_at.as_deref().unwrap_or("")).as_slice()
+        && c == "components"
+        && s == "schemas"
+    {
+        anchor
+            .type_names
+            .insert(loose(codegen::short_type_name(vendor, name)));
     }
     anchor.member = at
         .iter()
@@ -209,19 +223,18 @@ fn anchor(change: &Change, old: &Revision<'_>, new: &Revision<'_>) -> Anchor {
     anchor
 }
 
-/// Sets each change's Rust judgement from the differences it explains and
-/// appends a `rust-api-changed` change per owner for the rest.
-///
-/// `behaviour` holds, per change (same order), a change of behaviour its
-/// rule knows of that the API does not show, with its level, if any.
+/// Sets each change's Rust judgement from the differences it explains (and
+/// the change of behaviour its rule knows of) and appends a
+/// `rust-api-changed` change per owner for the rest.
 pub(super) fn link(
-    changes: &mut Vec<Change>,
-    behaviour: &[Option<(Level, String)>],
+    found: Vec<Found>,
     rust: &[VendorRust],
     old: &Revision<'_>,
     new: &Revision<'_>,
-) {
-    let anchors: Vec<Anchor> = changes.iter().map(|c| anchor(c, old, new)).collect();
+) -> Vec<Change> {
+    let anchors: Vec<Anchor> = found.iter().map(|f| anchor(f, old, new)).collect();
+    let (mut changes, behaviour): (Vec<Change>, Vec<Option<Behaviour>>) =
+        found.into_iter().map(|f| (f.change, f.behaviour)).unzip();
     let mut explained: Vec<Vec<&RustChange>> = vec![Vec::new(); changes.len()];
     let mut unexplained: BTreeMap<(String, Owner), Vec<&RustChange>> = BTreeMap::new();
     for vendor in rust {
@@ -249,6 +262,7 @@ pub(super) fn link(
     for ((vendor, owner), rcs) in unexplained {
         changes.push(unexplained_change(&vendor, &owner, &rcs, old, new));
     }
+    changes
 }
 
 /// The document changes (indices) that explain `rc`, best match first tier.
@@ -305,16 +319,16 @@ fn by_owner(
             };
             let member = member.map(|m| loose(&m));
             let tiers: [&dyn Fn(&Anchor) -> bool; 4] = [
-                &|a| {
-                    a.type_name.as_deref() == Some(name.as_str())
-                        && a.member.as_deref().map(loose) == member
+                &|a| a.type_names.contains(&name) && a.member.as_deref().map(loose) == member,
+                &|a| a.type_names.contains(&name),
+                &|a| match &a.member {
+                    Some(m) => a
+                        .type_names
+                        .iter()
+                        .any(|t| name == format!("{t}{}", loose(m))),
+                    None => false,
                 },
-                &|a| a.type_name.as_deref() == Some(name.as_str()),
-                &|a| match (&a.type_name, &a.member) {
-                    (Some(t), Some(m)) => name == format!("{t}{}", loose(m)),
-                    _ => false,
-                },
-                &|a| a.type_name.as_deref().is_some_and(|t| name.starts_with(t)),
+                &|a| a.type_names.iter().any(|t| name.starts_with(t.as_str())),
             ];
             for tier in tiers {
                 let found = pick(tier);
@@ -332,7 +346,7 @@ fn by_owner(
             if !inline.is_empty() {
                 return inline;
             }
-            pick(&|a| a.type_name.is_none() && a.ops.iter().any(|k| ops.contains(k)))
+            pick(&|a| a.type_names.is_empty() && a.ops.iter().any(|k| ops.contains(k)))
         }
     }
 }
@@ -375,10 +389,22 @@ fn judge(change: &mut Change, explained: &[&RustChange], behaviour: Option<(Leve
     change.level = change.wire.level.max(change.rust.level);
 }
 
-/// The notes of the most serious differences, three at most.
+/// The notes of the most serious differences, three at most, whole items
+/// before their members and trait implementations.
 fn summarize(rcs: &[&RustChange]) -> Vec<String> {
     let mut sorted: Vec<&&RustChange> = rcs.iter().collect();
-    sorted.sort_by(|a, b| b.level.cmp(&a.level).then_with(|| a.path.cmp(&b.path)));
+    // Whole items first (a type gone says more than each of its impls).
+    let rank = |rc: &RustChange| match rc.item.kind {
+        ItemKind::Impl => 2,
+        ItemKind::Field | ItemKind::Variant | ItemKind::Method | ItemKind::TraitMethod { .. } => 1,
+        _ => 0,
+    };
+    sorted.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then_with(|| rank(a).cmp(&rank(b)))
+            .then_with(|| a.path.cmp(&b.path))
+    });
     let mut notes: Vec<String> = sorted.iter().take(3).map(|rc| rc.note.clone()).collect();
     if sorted.len() > 3 {
         notes.push(format!("and {} more", sorted.len() - 3));

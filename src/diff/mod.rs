@@ -209,9 +209,7 @@ pub fn compare(
             .error_at(&[], "the document", "comparing the documents failed")
     })?;
     let rust = rust?;
-    let (mut changes, behaviour): (Vec<Change>, Vec<Option<(Level, String)>>) =
-        wire.into_iter().unzip();
-    link::link(&mut changes, &behaviour, &rust, &old, &new);
+    let mut changes = link::link(wire, &rust, &old, &new);
     if changes.is_empty() {
         changes.push(Change {
             id: Rule::DocumentChanged.id().to_owned(),

@@ -647,32 +647,31 @@ pub(super) fn mentions(text: &str, name: &str) -> bool {
 /// one way: `:: std :: option :: Option < String >` → `Option<String>`,
 /// `super::State`, `types::State` and `crate::v::types::State` → `State`.
 pub fn tidy(tokens: &str) -> String {
-    // Spaces only between two words (`mut self`, `dyn Trait`); then the
-    // usual spacing after `,` and a single `:`, and around `->`; trailing
-    // commas dropped.
+    // Token by token (proc-macro2 separates tokens with spaces): a space only
+    // between two words (`mut self`, `dyn Trait`), `: ` and `, ` after a
+    // single colon or a comma, ` -> ` around an arrow; trailing commas go.
     let word = |c: char| c.is_alphanumeric() || c == '_' || c == '\'';
-    let chars: Vec<char> = tokens.trim().chars().collect();
     let mut out = String::with_capacity(tokens.len());
-    for (i, &c) in chars.iter().enumerate() {
-        if c == ' ' {
-            let before = out.chars().next_back();
-            let after = chars[i + 1..].iter().find(|c| **c != ' ').copied();
-            if before.is_some_and(word) && after.is_some_and(word) && !out.ends_with(' ') {
-                out.push(' ');
+    for token in tokens.split_whitespace() {
+        match token {
+            ":" => out.push_str(": "),
+            "," => out.push_str(", "),
+            "->" => out.push_str(" -> "),
+            _ => {
+                let joins = out.chars().next_back().is_some_and(word)
+                    && token.chars().next().is_some_and(word);
+                if joins || out.ends_with(',') {
+                    out.push(' ');
+                }
+                out.push_str(token);
             }
-            continue;
         }
-        out.push(c);
     }
     let out = out
-        .replace(",>", ">")
-        .replace(",)", ")")
-        .replace(",]", "]")
-        .replace(',', ", ")
-        .replace("->", " -> ")
-        .replace("::", "\u{0}")
-        .replace(':', ": ")
-        .replace('\u{0}', "::");
+        .replace(", >", ">")
+        .replace(", )", ")")
+        .replace(", ]", "]")
+        .replace("  ", " ");
     let out = out.trim_end_matches([',', ' ']).to_owned();
     // `::std::option::Option` → `Option`; `crate::<vendor>::types::X`,
     // `super::X` and `types::X` → `X` (generated code names its own types
@@ -691,8 +690,14 @@ pub fn tidy(tokens: &str) -> String {
             .or_else(|| rest.strip_prefix("std::"))
         {
             after.find("::").map(|i| rest.len() - after.len() + i + 2)
-        } else if rest.starts_with("crate::") {
-            rest.find("::types::").map(|i| i + "::types::".len())
+        } else if let Some(after) = rest.strip_prefix("crate::") {
+            // `crate::<vendor>::types::`, the vendor one identifier.
+            let vendor = after
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            after[vendor..]
+                .starts_with("::types::")
+                .then(|| "crate::".len() + vendor + "::types::".len())
         } else if rest.starts_with("super::") {
             Some("super::".len())
         } else if rest.starts_with("types::") {
@@ -873,6 +878,14 @@ mod tests {
             "Result<ResponseValue<Thing>, Error<()>>"
         );
         assert_eq!(tidy("my_types::X"), "my_types::X");
+        assert_eq!(
+            tidy(
+                "T : :: std :: convert :: TryInto < Option < super :: State > , > , T :: Error : :: std :: fmt :: Display ,"
+            ),
+            "T: TryInto<Option<State>>, T::Error: Display"
+        );
+        assert_eq!(tidy("& 'a str"), "&'a str");
+        assert_eq!(tidy("crate :: hooks :: Inner"), "crate::hooks::Inner");
     }
 
     #[test]

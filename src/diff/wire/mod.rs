@@ -23,9 +23,20 @@ mod parameters;
 mod properties;
 mod schemas;
 
-/// The changes between two revisions, in no particular order, each with the
-/// change of behaviour its rule knows of (see [`Diff::emit`]).
-pub(super) fn changes(old: &Revision<'_>, new: &Revision<'_>) -> Vec<(Change, Option<Behaviour>)> {
+/// A change found in the documents, with what its rule knows beyond it.
+pub(super) struct Found {
+    /// The change; its Rust judgement is set later, by `link`.
+    pub(super) change: Change,
+    /// A change of behaviour the generated API does not show (see
+    /// [`Diff::emit`]).
+    pub(super) behaviour: Option<Behaviour>,
+    /// For a change reported where something now is: where it was, in the
+    /// old document (a renamed component's old name).
+    pub(super) was_at: Option<String>,
+}
+
+/// The changes between two revisions, in no particular order.
+pub(super) fn changes(old: &Revision<'_>, new: &Revision<'_>) -> Vec<Found> {
     let mut diff = Diff {
         old,
         new,
@@ -104,6 +115,11 @@ impl At {
 enum Place<'p> {
     New(&'p [String]),
     Old(&'p [String]),
+    /// Reported where it now is, remembering where it was.
+    Moved {
+        old: &'p [String],
+        new: &'p [String],
+    },
 }
 
 /// A change of behaviour of the generated client that its API does not show,
@@ -115,7 +131,7 @@ struct Diff<'r, 'a> {
     new: &'r Revision<'a>,
     /// Changes by (rule, location, message), so that a schema reached by
     /// many operations is reported once.
-    changes: BTreeMap<(Rule, String, String), (Change, Option<Behaviour>)>,
+    changes: BTreeMap<(Rule, String, String), Found>,
 }
 
 impl Diff<'_, '_> {
@@ -135,9 +151,10 @@ impl Diff<'_, '_> {
         wire: (Level, &str),
         behaviour: Option<(Level, &str)>,
     ) -> &mut Change {
-        let (side, segments) = match place {
-            Place::New(s) => (Side::New, s),
-            Place::Old(s) => (Side::Old, s),
+        let (side, segments, was_at) = match place {
+            Place::New(s) => (Side::New, s, None),
+            Place::Old(s) => (Side::Old, s, None),
+            Place::Moved { old, new } => (Side::New, new, Some(codegen::json_pointer(old))),
         };
         let revision = match side {
             Side::New => self.new,
@@ -146,7 +163,7 @@ impl Diff<'_, '_> {
         let location = codegen::json_pointer(segments);
         let message = message.into();
         let key = (rule, location.clone(), message.clone());
-        let (change, _) = self.changes.entry(key).or_insert_with(|| {
+        let found = self.changes.entry(key).or_insert_with(|| {
             let change = Change {
                 level: wire.0,
                 id: rule.id().to_owned(),
@@ -162,11 +179,13 @@ impl Diff<'_, '_> {
                 rust: impact(Level::Info, ""),
                 semver: Bump::Patch,
             };
-            (
+            Found {
                 change,
-                behaviour.map(|(level, note)| (level, note.to_owned())),
-            )
+                behaviour: behaviour.map(|(level, note)| (level, note.to_owned())),
+                was_at,
+            }
         });
+        let change = &mut found.change;
         if let Some(operation) = &ctx.operation {
             change.add_operation(operation);
         }

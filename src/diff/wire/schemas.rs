@@ -65,7 +65,10 @@ impl Diff<'_, '_> {
             self.emit(
                 ctx,
                 rule,
-                Place::New(&here.new),
+                Place::Moved {
+                    old: &here.old,
+                    new: &here.new,
+                },
                 message,
                 (Info, "the json is unchanged by the rename itself"),
                 None,
