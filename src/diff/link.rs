@@ -246,6 +246,7 @@ pub(super) fn link(
                 .collect();
             let found = candidates(&of_vendor, &anchors, &owner, rc, &index);
             if found.is_empty() {
+                let owner = report_owner(&vendor.vendor, owner, old, new);
                 unexplained
                     .entry((vendor.vendor.clone(), owner))
                     .or_default()
@@ -470,14 +471,7 @@ fn place_of(
     for (revision, side) in [(new, Side::New), (old, Side::Old)] {
         match owner {
             Owner::Type(name) => {
-                let schemas = revision
-                    .root()
-                    .pointer("/components/schemas")
-                    .and_then(serde_json::Value::as_object);
-                let found = schemas.into_iter().flatten().find(|(component, _)| {
-                    loose(codegen::short_type_name(vendor, component)) == loose(name)
-                });
-                if let Some((component, _)) = found {
+                if let Some(component) = component_of(vendor, name, revision) {
                     let at = ["components", "schemas", component.as_str()];
                     return (codegen::json_pointer(&at), side, Vec::new());
                 }
@@ -496,6 +490,42 @@ fn place_of(
         }
     }
     ("#".to_owned(), Side::New, Vec::new())
+}
+
+/// The component schema a Rust type comes from: the one it is named after,
+/// else the one whose name is the longest start of its name (typify names
+/// the inline types of a schema's properties after the schema).
+fn component_of(vendor: &str, type_name: &str, revision: &Revision<'_>) -> Option<String> {
+    let name = loose(type_name);
+    revision
+        .root()
+        .pointer("/components/schemas")
+        .and_then(serde_json::Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(component, _)| {
+            (
+                loose(codegen::short_type_name(vendor, component)),
+                component,
+            )
+        })
+        .filter(|(short, _)| name.starts_with(short.as_str()))
+        .max_by_key(|(short, _)| short.len())
+        .map(|(_, component)| component.clone())
+}
+
+/// The owner an unexplained difference is reported under: an inline type
+/// with the component it is named after, so a field that became a newtype
+/// and the newtype are one change.
+fn report_owner(vendor: &str, owner: Owner, old: &Revision<'_>, new: &Revision<'_>) -> Owner {
+    let Owner::Type(name) = &owner else {
+        return owner;
+    };
+    [new, old]
+        .into_iter()
+        .find_map(|r| component_of(vendor, name, r))
+        .map(|component| Owner::Type(codegen::short_type_name(vendor, &component).to_owned()))
+        .unwrap_or(owner)
 }
 
 #[cfg(test)]
