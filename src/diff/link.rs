@@ -266,7 +266,7 @@ pub(super) fn link(
     changes
 }
 
-/// The document changes (indices) that explain `rc`, best match first tier.
+/// The document changes (indices) that explain `rc`.
 fn candidates(
     of_vendor: &[usize],
     anchors: &[Anchor],
@@ -274,20 +274,26 @@ fn candidates(
     rc: &RustChange,
     index: &Index,
 ) -> Vec<usize> {
-    let pick = |f: &dyn Fn(&Anchor) -> bool| -> Vec<usize> {
-        of_vendor
-            .iter()
-            .copied()
-            .filter(|i| f(&anchors[*i]))
-            .collect()
-    };
     // A vendor added or removed explains its whole module, beside the
     // changes of its operations.
-    let mut found = pick(&|a| a.whole_vendor);
+    let mut found = matching(of_vendor, anchors, &|a| a.whole_vendor);
     found.extend(by_owner(of_vendor, anchors, owner, rc, index));
     found
 }
 
+/// The changes among `of_vendor` whose anchor passes `f`.
+fn matching(of_vendor: &[usize], anchors: &[Anchor], f: &dyn Fn(&Anchor) -> bool) -> Vec<usize> {
+    of_vendor
+        .iter()
+        .copied()
+        .filter(|i| f(&anchors[*i]))
+        .collect()
+}
+
+/// The changes that explain a difference of `owner`: for a type, the best
+/// tier of matches (same type and property, same type, an inline type of one
+/// of its properties, a type named after it, then the operations whose
+/// builders name it).
 fn by_owner(
     of_vendor: &[usize],
     anchors: &[Anchor],
@@ -295,13 +301,7 @@ fn by_owner(
     rc: &RustChange,
     index: &Index,
 ) -> Vec<usize> {
-    let pick = |f: &dyn Fn(&Anchor) -> bool| -> Vec<usize> {
-        of_vendor
-            .iter()
-            .copied()
-            .filter(|i| f(&anchors[*i]))
-            .collect()
-    };
+    let pick = |f: &dyn Fn(&Anchor) -> bool| matching(of_vendor, anchors, f);
     match owner {
         Owner::Server => pick(&|a| a.server),
         Owner::Vendor => Vec::new(),
