@@ -140,6 +140,8 @@ async fn every_operation_conforms_with_all_fields_and_with_the_minimum() {
         .assignments(vec![
             hybridbox::types::AssignmentRequest::builder()
                 .capability_key("dns.records.write".to_owned())
+                .grant_kind(hybridbox::types::KnownGrantKind::Capability)
+                .resource_type(hybridbox::types::KnownResourceType::DnsRecord)
                 .group_id("ops".to_owned())
                 .resource_id(uuid("3c90c3cc-0d44-4b50-8888-8dd25736052a"))
                 .role_key("dns_manager".to_owned())

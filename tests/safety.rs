@@ -396,3 +396,57 @@ async fn no_output_of_any_kind_contains_a_token_or_secret() {
         assert!(!logged.contains(secret), "{secret} logged:\n{logged}");
     }
 }
+
+/// A request assignment's `grant_kind` and `resource_type` are closed enums:
+/// a value outside the seed's lists does not parse into them (nor
+/// deserialize), so it cannot be put in a typed request, and a request built
+/// from user input stops at the parse, before anything is sent.
+#[tokio::test]
+async fn an_assignment_kind_outside_the_seed_lists_is_refused_before_sending() {
+    let server = MockServer::start().await;
+    let client = hybridbox_client(&server.uri(), RetryPolicy::none());
+    // What an application does with the strings it is given.
+    let invite = |grant: &'static str, resource: &'static str| {
+        let client = client.clone();
+        async move {
+            let grant_kind: hybridbox::types::KnownGrantKind =
+                grant.parse().map_err(|e| format!("grant_kind: {e}"))?;
+            let resource_type: hybridbox::types::KnownResourceType = resource
+                .parse()
+                .map_err(|e| format!("resource_type: {e}"))?;
+            client
+                .create_invitation()
+                .account_id(ACCOUNT)
+                .body(
+                    hybridbox::types::CreateInvitationRequest::builder()
+                        .email("ada@example.com")
+                        .assignments(vec![
+                            hybridbox::types::AssignmentRequest::builder()
+                                .grant_kind(grant_kind)
+                                .resource_type(resource_type)
+                                .try_into()
+                                .map_err(|e: hybridbox::types::error::ConversionError| {
+                                    e.to_string()
+                                })?,
+                        ]),
+                )
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+    };
+    let error = invite("superuser", "domain").await.unwrap_err();
+    assert!(error.starts_with("grant_kind: "), "{error}");
+    let error = invite("capability", "dns-record").await.unwrap_err();
+    assert!(error.starts_with("resource_type: "), "{error}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+    let from_json: Result<hybridbox::types::AssignmentRequest, _> =
+        serde_json::from_value(serde_json::json!({"grant_kind": "root"}));
+    assert!(from_json.is_err());
+    // The listed values do parse: the same call reaches the server (which has
+    // no route for it here, so it answers 404).
+    let reached = invite("capability", "dns_record").await;
+    assert!(reached.is_err());
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}

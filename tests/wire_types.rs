@@ -218,3 +218,58 @@ fn an_empty_email_is_refused_by_the_builder_naming_the_field() {
     .unwrap_err();
     assert!(err.to_string().contains("email"), "{err}");
 }
+
+/// The seed's request section lists `grant_kind` and `resource_type` among
+/// the assignments' attributes (its curl sample leaves them out): built with
+/// the generated builders, both reach the server.
+#[tokio::test]
+async fn hybridbox_assignment_grant_kind_and_resource_type_are_sent() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    let account = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/v1/public/accounts/{account}/auth/invitations"
+        )))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": "a75c3a2f-9c02-0479-8472-a17a25228fc5", "email": "ada@example.com"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = hybridbox::Client::builder()
+        .base_url(server.uri())
+        .auth(invitations::Auth::bearer("tok"))
+        .build()
+        .unwrap();
+    client
+        .create_invitation()
+        .account_id(account)
+        .body(
+            hybridbox::types::CreateInvitationRequest::builder()
+                .email("ada@example.com")
+                .assignments(vec![
+                    hybridbox::types::AssignmentRequest::builder()
+                        .grant_kind(hybridbox::types::KnownGrantKind::Capability)
+                        .resource_type(hybridbox::types::KnownResourceType::DnsRecord)
+                        .capability_key("dns.records.write".to_owned())
+                        .try_into()
+                        .unwrap(),
+                ]),
+        )
+        .send()
+        .await
+        .unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(
+        body["assignments"],
+        json!([{
+            "grant_kind": "capability",
+            "resource_type": "dns_record",
+            "capability_key": "dns.records.write"
+        }])
+    );
+}

@@ -710,7 +710,7 @@ impl<'a> Document<'a> {
                 name.clone()
             };
             let segments = ["components", "schemas", original.as_str()];
-            let values = enum_values(schema).ok_or_else(|| {
+            let values = enum_values(spec, schema).ok_or_else(|| {
                 self.error_at(
                     &segments,
                     format!("schema {original}"),
@@ -935,8 +935,10 @@ fn seal_mock_trait(file: &mut syn::File) {
 }
 
 /// The enum values of an open-enum schema: its own `enum`, or that of its one
-/// `anyOf`/`oneOf` branch that has one.
-pub fn enum_values(schema: &Value) -> Option<Vec<String>> {
+/// `anyOf`/`oneOf` branch that has one, directly or through a local `$ref`
+/// (resolved in `root`), so that an open enum can share the value list of a
+/// closed one.
+pub fn enum_values(root: &Value, schema: &Value) -> Option<Vec<String>> {
     let strings = |v: &Value| -> Option<Vec<String>> {
         v.as_array()?
             .iter()
@@ -946,9 +948,18 @@ pub fn enum_values(schema: &Value) -> Option<Vec<String>> {
     if let Some(values) = schema.get("enum") {
         return strings(values);
     }
+    let follow = |branch: &'_ Value| -> Option<Value> {
+        match branch.get("$ref").and_then(Value::as_str) {
+            Some(target) => root.pointer(target.trim_start_matches('#')).cloned(),
+            None => Some(branch.clone()),
+        }
+    };
     for key in ["anyOf", "oneOf"] {
         if let Some(branches) = schema.get(key).and_then(Value::as_array) {
-            let with_enum: Vec<&Value> = branches.iter().filter_map(|b| b.get("enum")).collect();
+            let with_enum: Vec<Value> = branches
+                .iter()
+                .filter_map(|b| follow(b)?.get("enum").cloned())
+                .collect();
             if let [values] = with_enum.as_slice() {
                 return strings(values);
             }

@@ -49,12 +49,16 @@ pub mod types {
         ///Capability to grant directly.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub capability_key: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub grant_kind: ::std::option::Option<KnownGrantKind>,
         ///Group the user joins.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub group_id: ::std::option::Option<::std::string::String>,
         ///Resource the role or capability applies to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource_id: ::std::option::Option<::uuid::Uuid>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub resource_type: ::std::option::Option<KnownResourceType>,
         ///Role to grant, such as `viewer`, `editor`, `domain_manager`, `manager`, `dns_manager`, `ip_manager`, `billing_viewer`, `billing_admin` or `credential_manager`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role_key: ::std::option::Option<::std::string::String>,
@@ -67,7 +71,14 @@ pub mod types {
     ///What to create a user invitation with.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateInvitationRequest {
-        ///Access granted to the user once the invitation is accepted.
+        /**Access granted to the user once the invitation is accepted.
+
+The seed page shows a bare `1` before this list's child
+attributes. It is read as the page's rendering of the collapsed
+list, not as `minItems: 1`: nothing else on the page marks the
+list as required, so an invitation without assignments is left
+for the server to accept or refuse.
+*/
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub assignments: ::std::vec::Vec<AssignmentRequest>,
         /**Email address the invitation is sent to. The vendor documents it as
@@ -145,7 +156,15 @@ a plain string (its sample holds the placeholder `<string>`), so no
                 })
         }
     }
-    ///A user invitation to a Hybridbox account.
+    /**A user invitation to a Hybridbox account.
+
+Only `id` and `email` are required here, although the vendor's list
+page also marks `assignments` and `permission_context` required:
+a required field the server ever leaves out fails the whole response
+in the generated client, while an optional one only reads as `None`
+(or an empty list), so the client stays usable if the vendor's
+samples and its page disagree.
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Invitation {
         ///When the invitation was accepted, if it was.
@@ -181,6 +200,168 @@ a plain string (its sample holds the placeholder `<string>`), so no
     impl Invitation {
         pub fn builder() -> builder::Invitation {
             Default::default()
+        }
+    }
+    /**How access is granted: the seed's "Authorization grant kinds". Closed
+where it is sent (a request assignment's `grant_kind`), so a value
+outside the list is refused before anything is sent; responses use
+the open `HybridboxGrantKind`, which shares this list.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum KnownGrantKind {
+        #[serde(rename = "capability")]
+        Capability,
+        #[serde(rename = "account_owner")]
+        AccountOwner,
+        #[serde(rename = "super_admin")]
+        SuperAdmin,
+    }
+    impl ::std::fmt::Display for KnownGrantKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Capability => f.write_str("capability"),
+                Self::AccountOwner => f.write_str("account_owner"),
+                Self::SuperAdmin => f.write_str("super_admin"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KnownGrantKind {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "capability" => Ok(Self::Capability),
+                "account_owner" => Ok(Self::AccountOwner),
+                "super_admin" => Ok(Self::SuperAdmin),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KnownGrantKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KnownGrantKind {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**Type and scope of the resource a grant applies to: the seed's
+"Authorization resource and scope types". Closed where it is sent (a
+request assignment's `resource_type`); responses use the open
+`HybridboxResourceType`, which shares this list.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum KnownResourceType {
+        #[serde(rename = "client")]
+        Client,
+        #[serde(rename = "account")]
+        Account,
+        #[serde(rename = "workspace")]
+        Workspace,
+        #[serde(rename = "domain")]
+        Domain,
+        #[serde(rename = "dns_record")]
+        DnsRecord,
+        #[serde(rename = "mailbox")]
+        Mailbox,
+        #[serde(rename = "redirect")]
+        Redirect,
+        #[serde(rename = "forwarding")]
+        Forwarding,
+        #[serde(rename = "credential")]
+        Credential,
+        #[serde(rename = "tenant")]
+        Tenant,
+        #[serde(rename = "route")]
+        Route,
+        #[serde(rename = "proxy")]
+        Proxy,
+    }
+    impl ::std::fmt::Display for KnownResourceType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Client => f.write_str("client"),
+                Self::Account => f.write_str("account"),
+                Self::Workspace => f.write_str("workspace"),
+                Self::Domain => f.write_str("domain"),
+                Self::DnsRecord => f.write_str("dns_record"),
+                Self::Mailbox => f.write_str("mailbox"),
+                Self::Redirect => f.write_str("redirect"),
+                Self::Forwarding => f.write_str("forwarding"),
+                Self::Credential => f.write_str("credential"),
+                Self::Tenant => f.write_str("tenant"),
+                Self::Route => f.write_str("route"),
+                Self::Proxy => f.write_str("proxy"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KnownResourceType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "client" => Ok(Self::Client),
+                "account" => Ok(Self::Account),
+                "workspace" => Ok(Self::Workspace),
+                "domain" => Ok(Self::Domain),
+                "dns_record" => Ok(Self::DnsRecord),
+                "mailbox" => Ok(Self::Mailbox),
+                "redirect" => Ok(Self::Redirect),
+                "forwarding" => Ok(Self::Forwarding),
+                "credential" => Ok(Self::Credential),
+                "tenant" => Ok(Self::Tenant),
+                "route" => Ok(Self::Route),
+                "proxy" => Ok(Self::Proxy),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KnownResourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KnownResourceType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Ownership of one account.
@@ -447,12 +628,20 @@ a plain string (its sample holds the placeholder `<string>`), so no
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            grant_kind: ::std::result::Result<
+                ::std::option::Option<super::KnownGrantKind>,
+                ::std::string::String,
+            >,
             group_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             resource_id: ::std::result::Result<
                 ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            resource_type: ::std::result::Result<
+                ::std::option::Option<super::KnownResourceType>,
                 ::std::string::String,
             >,
             role_key: ::std::result::Result<
@@ -464,8 +653,10 @@ a plain string (its sample holds the placeholder `<string>`), so no
             fn default() -> Self {
                 Self {
                     capability_key: Ok(Default::default()),
+                    grant_kind: Ok(Default::default()),
                     group_id: Ok(Default::default()),
                     resource_id: Ok(Default::default()),
+                    resource_type: Ok(Default::default()),
                     role_key: Ok(Default::default()),
                 }
             }
@@ -482,6 +673,18 @@ a plain string (its sample holds the placeholder `<string>`), so no
                         format!(
                             "error converting supplied value for capability_key: {e}"
                         )
+                    });
+                self
+            }
+            pub fn grant_kind<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::KnownGrantKind>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.grant_kind = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for grant_kind: {e}")
                     });
                 self
             }
@@ -509,6 +712,20 @@ a plain string (its sample holds the placeholder `<string>`), so no
                     });
                 self
             }
+            pub fn resource_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::KnownResourceType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_type: {e}")
+                    });
+                self
+            }
             pub fn role_key<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -529,8 +746,10 @@ a plain string (its sample holds the placeholder `<string>`), so no
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     capability_key: value.capability_key?,
+                    grant_kind: value.grant_kind?,
                     group_id: value.group_id?,
                     resource_id: value.resource_id?,
+                    resource_type: value.resource_type?,
                     role_key: value.role_key?,
                 })
             }
@@ -539,8 +758,10 @@ a plain string (its sample holds the placeholder `<string>`), so no
             fn from(value: super::AssignmentRequest) -> Self {
                 Self {
                     capability_key: Ok(value.capability_key),
+                    grant_kind: Ok(value.grant_kind),
                     group_id: Ok(value.group_id),
                     resource_id: Ok(value.resource_id),
+                    resource_type: Ok(value.resource_type),
                     role_key: Ok(value.role_key),
                 }
             }
@@ -1159,7 +1380,7 @@ a plain string (its sample holds the placeholder `<string>`), so no
             }
         }
     }
-    ///How access is granted.
+    ///How access is granted, as the server reports it (open; the known values are those of `HybridboxKnownGrantKind`).
     ///
     ///This enum is open: a value the server sends that this version of the crate does not know parses as [`Self::Other`] and serializes back unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1230,7 +1451,7 @@ a plain string (its sample holds the placeholder `<string>`), so no
                 .map(Self::from)
         }
     }
-    ///Type and scope of the resource a grant applies to.
+    ///Type and scope of the resource a grant applies to, as the server reports it (open; the known values are those of `HybridboxKnownResourceType`).
     ///
     ///This enum is open: a value the server sends that this version of the crate does not know parses as [`Self::Other`] and serializes back unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -21,7 +21,10 @@ impl Diff<'_, '_> {
         new: &Value,
         here: &At,
     ) {
-        let (o, n) = (codegen::enum_values(old), codegen::enum_values(new));
+        let (o, n) = (
+            codegen::enum_values(self.old.root(), old),
+            codegen::enum_values(self.new.root(), new),
+        );
         let (Some(o), Some(n)) = (&o, &n) else {
             if o.is_some() != n.is_some() {
                 let became = if n.is_some() {

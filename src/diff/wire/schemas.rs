@@ -35,17 +35,19 @@ impl Diff<'_, '_> {
             old: old_at,
             new: new_at,
         };
-        let names_type = |s: &Value| {
+        let names_type = |root: &Value, s: &Value| {
             s.get("properties").is_some()
                 || s.get("type").and_then(Value::as_str) == Some("object")
-                || codegen::enum_values(s).is_some()
+                || codegen::enum_values(root, s).is_some()
         };
         // Named as the generator names the component in the vendor's module.
         let short = |name: &Option<String>| {
             name.as_deref()
                 .map(|n| codegen::short_type_name(&ctx.vendor, n).to_owned())
         };
-        if short(&old_name) != short(&new_name) && (names_type(old) || names_type(new)) {
+        if short(&old_name) != short(&new_name)
+            && (names_type(self.old.root(), old) || names_type(self.new.root(), new))
+        {
             let (rule, message) = match (&old_name, &new_name) {
                 (Some(o), Some(n)) => (
                     Rule::SchemaRenamed,
