@@ -54,16 +54,228 @@ type Expected = (
 const CASES: &[(&str, Expected, Expected)] = &[
     ("identical", ("none", &[]), ("none", &[])),
     (
-        // The field becomes a checked newtype: read from the generated code.
+        // The wire rule now names it; the field becomes a checked newtype.
         "request-property-max-length-added",
-        ("major", &[("rust-api-changed", "info", "breaking")]),
-        ("major", &[("rust-api-changed", "info", "breaking")]),
+        (
+            "major",
+            &[("request-max-length-tightened", "breaking", "breaking")],
+        ),
+        (
+            "major",
+            &[("request-max-length-loosened", "info", "breaking")],
+        ),
     ),
     (
         // Also a checked newtype (validated with `regress`).
         "request-property-pattern-added",
-        ("major", &[("rust-api-changed", "info", "breaking")]),
-        ("major", &[("rust-api-changed", "info", "breaking")]),
+        (
+            "major",
+            &[("request-pattern-tightened", "breaking", "breaking")],
+        ),
+        ("major", &[("request-pattern-loosened", "info", "breaking")]),
+    ),
+    (
+        // Length limits make a checked newtype.
+        "request-string-limits",
+        (
+            "major",
+            &[
+                ("request-max-length-tightened", "breaking", "breaking"),
+                ("request-min-length-tightened", "breaking", "breaking"),
+            ],
+        ),
+        (
+            "major",
+            &[
+                ("request-max-length-loosened", "info", "breaking"),
+                ("request-min-length-loosened", "info", "breaking"),
+            ],
+        ),
+    ),
+    (
+        // `minimum: 1` makes `NonZeroU64`; the others are not checked.
+        "request-number-limits",
+        (
+            "major",
+            &[
+                ("request-maximum-tightened", "breaking", "breaking"),
+                ("request-minimum-tightened", "breaking", "breaking"),
+                ("request-multiple-of-tightened", "breaking", "breaking"),
+            ],
+        ),
+        (
+            "major",
+            &[
+                ("request-maximum-loosened", "info", "breaking"),
+                ("request-minimum-loosened", "info", "breaking"),
+                ("request-multiple-of-loosened", "info", "breaking"),
+            ],
+        ),
+    ),
+    (
+        // With a limit, typify makes the optional list `Option<Vec<_>>`.
+        "request-array-limits",
+        (
+            "major",
+            &[
+                ("request-max-items-tightened", "breaking", "breaking"),
+                ("request-min-items-tightened", "breaking", "breaking"),
+                ("request-unique-items-tightened", "breaking", "breaking"),
+            ],
+        ),
+        (
+            "major",
+            &[
+                ("request-max-items-loosened", "info", "breaking"),
+                ("request-min-items-loosened", "info", "breaking"),
+                ("request-unique-items-loosened", "info", "breaking"),
+            ],
+        ),
+    ),
+    (
+        // Tightened in a response: harmless on the wire, a newtype in Rust.
+        "response-string-limits",
+        (
+            "major",
+            &[
+                ("response-max-length-tightened", "info", "breaking"),
+                ("response-min-length-tightened", "info", "breaking"),
+                ("response-pattern-tightened", "info", "breaking"),
+            ],
+        ),
+        (
+            "major",
+            &[
+                ("response-max-length-loosened", "warning", "breaking"),
+                ("response-min-length-loosened", "warning", "breaking"),
+                ("response-pattern-loosened", "warning", "breaking"),
+            ],
+        ),
+    ),
+    (
+        "response-number-limits",
+        (
+            "major",
+            &[
+                ("response-maximum-tightened", "info", "breaking"),
+                ("response-minimum-tightened", "info", "breaking"),
+                ("response-multiple-of-tightened", "info", "breaking"),
+            ],
+        ),
+        (
+            "major",
+            &[
+                ("response-maximum-loosened", "warning", "breaking"),
+                ("response-minimum-loosened", "warning", "breaking"),
+                ("response-multiple-of-loosened", "warning", "breaking"),
+            ],
+        ),
+    ),
+    (
+        // typify ignores limits on a required array: identical code.
+        "response-array-limits",
+        (
+            "patch",
+            &[
+                ("response-max-items-tightened", "info", "info"),
+                ("response-min-items-tightened", "info", "info"),
+                ("response-unique-items-tightened", "info", "info"),
+            ],
+        ),
+        (
+            "patch",
+            &[
+                ("response-max-items-loosened", "warning", "info"),
+                ("response-min-items-loosened", "warning", "info"),
+                ("response-unique-items-loosened", "warning", "info"),
+            ],
+        ),
+    ),
+    (
+        // A component both directions use; neither change can be ordered.
+        "constraints-changed",
+        (
+            "patch",
+            &[
+                ("request-multiple-of-changed", "warning", "info"),
+                ("request-pattern-changed", "warning", "info"),
+                ("response-multiple-of-changed", "warning", "info"),
+                ("response-pattern-changed", "warning", "info"),
+            ],
+        ),
+        (
+            "patch",
+            &[
+                ("request-multiple-of-changed", "warning", "info"),
+                ("request-pattern-changed", "warning", "info"),
+                ("response-multiple-of-changed", "warning", "info"),
+                ("response-pattern-changed", "warning", "info"),
+            ],
+        ),
+    ),
+    (
+        // A default makes the optional field plain `T` with `serde(default)`.
+        "default-changed",
+        (
+            "major",
+            &[
+                ("request-default-changed", "warning", "breaking"),
+                ("response-default-changed", "info", "breaking"),
+            ],
+        ),
+        (
+            "major",
+            &[
+                ("request-default-changed", "warning", "breaking"),
+                ("response-default-changed", "info", "breaking"),
+            ],
+        ),
+    ),
+    (
+        // typify ignores both: identical code.
+        "read-only-write-only",
+        (
+            "patch",
+            &[
+                ("request-property-became-read-only", "warning", "info"),
+                ("response-property-became-write-only", "breaking", "info"),
+            ],
+        ),
+        (
+            "patch",
+            &[
+                ("request-property-no-longer-read-only", "info", "info"),
+                ("response-property-no-longer-write-only", "info", "info"),
+            ],
+        ),
+    ),
+    (
+        // No `#[deprecated]` is generated: identical code.
+        "deprecated",
+        (
+            "patch",
+            &[
+                ("operation-deprecated", "warning", "info"),
+                ("parameter-deprecated", "warning", "info"),
+                ("request-property-deprecated", "warning", "info"),
+                ("response-property-deprecated", "warning", "info"),
+            ],
+        ),
+        (
+            "patch",
+            &[
+                ("operation-undeprecated", "info", "info"),
+                ("parameter-undeprecated", "info", "info"),
+                ("request-property-undeprecated", "info", "info"),
+                ("response-property-undeprecated", "info", "info"),
+            ],
+        ),
+    ),
+    (
+        // Removing a deprecated operation is a lesser break on the wire; its method is still gone.
+        "deprecated-operation-removed",
+        ("major", &[("path-removed", "warning", "breaking")]),
+        ("minor", &[("path-added", "info", "info")]),
     ),
     (
         // Byte-identical generated code: at most a patch.
@@ -625,7 +837,7 @@ fn bad_inputs_exit_2_naming_what_is_wrong() {
         ),
         (
             &["diff", "openapi/invitations.yaml", "untagged.yaml"],
-            "untagged.yaml:10: operation GET /things (acme_list_things): the operation has no vendor tag",
+            "untagged.yaml:20: operation GET /things (acme_list_things): the operation has no vendor tag",
         ),
         (
             &["diff", "no-such-rev:openapi/invitations.yaml"],

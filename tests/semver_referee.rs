@@ -59,6 +59,7 @@ const DIFF_ABOVE_TOOL: &[(&str, &str, &str)] = &[
     ("vendor-added", "old->new", ADDED),
     ("parameter-added-optional", "old->new", ADDED),
     ("response-status-added", "old->new", ADDED),
+    ("deprecated-operation-removed", "new->old", ADDED),
     // A required query parameter was added: the builder gains a method, and
     // a call that does not use it now fails in `send()`.
     (
@@ -73,6 +74,17 @@ const DIFF_ABOVE_TOOL: &[(&str, &str, &str)] = &[
     ("parameter-type-changed", "new->old", BOUND),
     ("request-property-max-length-added", "old->new", FIELD),
     ("request-property-pattern-added", "old->new", FIELD),
+    // Limits: lengths and `pattern` make a checked newtype, `minimum: 1` a
+    // `NonZeroU64`, a default a plain `T`, an array limit an `Option<Vec<_>>`.
+    ("request-string-limits", "old->new", FIELD),
+    ("response-string-limits", "old->new", FIELD),
+    ("request-number-limits", "old->new", FIELD),
+    ("request-number-limits", "new->old", FIELD),
+    ("response-number-limits", "old->new", FIELD),
+    ("response-number-limits", "new->old", FIELD),
+    ("request-array-limits", "old->new", FIELD),
+    ("request-array-limits", "new->old", FIELD),
+    ("default-changed", "old->new", FIELD),
     ("request-property-became-nullable", "old->new", FIELD),
     ("request-property-became-nullable", "new->old", FIELD),
     ("request-property-became-required", "old->new", FIELD),

@@ -32,6 +32,8 @@ struct Anchor {
     whole_vendor: bool,
     /// It changes the vendor's server.
     server: bool,
+    /// It changes a `default` (typify writes defaults into `types::defaults`).
+    default: bool,
     /// The operations it touches.
     ops: BTreeSet<OpKey>,
     /// The operation it is written in (`#/paths/...`), if any.
@@ -47,6 +49,8 @@ struct Anchor {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Owner {
     Server,
+    /// typify's `types::defaults` module of default values.
+    Defaults,
     Vendor,
     Op(OpKey),
     /// A type of the `types` module, by its Rust name.
@@ -142,6 +146,7 @@ impl Index {
                 op(self.builders.get(builder))
             }
             ["types", "builder", name, ..] => Owner::Type((*name).to_owned()),
+            ["types", "defaults", ..] => Owner::Defaults,
             ["types", name, ..] if *name != "error" && *name != "builder" => {
                 Owner::Type((*name).to_owned())
             }
@@ -185,6 +190,8 @@ fn anchor(found: &Found, old: &Revision<'_>, new: &Revision<'_>) -> Anchor {
     let mut anchor = Anchor {
         whole_vendor: change.id == Rule::VendorAdded.id() || change.id == Rule::VendorRemoved.id(),
         server: change.id == Rule::ServerUrlChanged.id(),
+        default: change.id == Rule::RequestDefaultChanged.id()
+            || change.id == Rule::ResponseDefaultChanged.id(),
         ..Anchor::default()
     };
     for revision in [old, new] {
@@ -304,6 +311,7 @@ fn by_owner(
     let pick = |f: &dyn Fn(&Anchor) -> bool| matching(of_vendor, anchors, f);
     match owner {
         Owner::Server => pick(&|a| a.server),
+        Owner::Defaults => pick(&|a| a.default),
         Owner::Vendor => Vec::new(),
         Owner::Op(key) => {
             let here = pick(&|a| a.under_op.as_ref() == Some(key));
@@ -429,7 +437,7 @@ fn unexplained_change(
     let what = match owner {
         Owner::Type(name) => format!("`{vendor}::types::{name}`"),
         Owner::Op(_) => format!("the `{vendor}` client's {}", operations.join(", ")),
-        Owner::Server | Owner::Vendor => format!("the `{vendor}` module"),
+        Owner::Server | Owner::Defaults | Owner::Vendor => format!("the `{vendor}` module"),
     };
     Change {
         id: Rule::RustApiChanged.id().to_owned(),
@@ -486,7 +494,7 @@ fn place_of(
                     return (codegen::json_pointer(&at), side, vec![op.id.clone()]);
                 }
             }
-            Owner::Server | Owner::Vendor => {}
+            Owner::Server | Owner::Defaults | Owner::Vendor => {}
         }
     }
     ("#".to_owned(), Side::New, Vec::new())

@@ -7,9 +7,13 @@
 //! - `bodies`: the request body, the responses and security;
 //! - `schemas`: a schema at a place of use (type, `allOf`/`oneOf`/...,
 //!   renamed or moved components), recursing through `properties` (the
-//!   properties of an object, their `required` and `nullable`) and `enums`.
+//!   properties of an object, their `required` and `nullable`), `enums` and
+//!   `constraints` (limits, `default`, `readOnly`/`writeOnly`,
+//!   `deprecated`).
 
 use std::collections::BTreeMap;
+
+use serde_json::Value;
 
 use super::revision::{Revision, seg};
 use super::rules::Rule;
@@ -17,6 +21,7 @@ use super::{Bump, Change, Level, Side, impact};
 use crate::codegen;
 
 mod bodies;
+mod constraints;
 mod enums;
 mod operations;
 mod parameters;
@@ -45,6 +50,11 @@ pub(super) fn changes(old: &Revision<'_>, new: &Revision<'_>) -> Vec<Found> {
     diff.servers();
     diff.operations();
     diff.changes.into_values().collect()
+}
+
+/// Whether an operation, parameter or schema is marked `deprecated`.
+fn is_deprecated(value: &Value) -> bool {
+    value.get("deprecated").and_then(Value::as_bool) == Some(true)
 }
 
 /// Request or response: which way a schema travels.

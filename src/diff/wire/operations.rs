@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{At, Context, Diff, Place};
+use super::{At, Context, Diff, Place, is_deprecated};
 use crate::diff::Level::{Breaking, Info, Warning};
 use crate::diff::Side;
 use crate::diff::revision::{Operation, Revision, path_shape, seg};
@@ -163,7 +163,7 @@ impl Diff<'_, '_> {
                         Rule::PathRemoved,
                         Place::Old(&at),
                         format!("path {path} was removed with {}", methods.join(", ")),
-                        (Breaking, "calls to it fail"),
+                        removal(ops.iter().all(|o| is_deprecated(this.op(o)))),
                         None,
                     ),
                 };
@@ -200,7 +200,7 @@ impl Diff<'_, '_> {
                         Rule::OperationRemoved,
                         Place::Old(&at),
                         message("removed"),
-                        (Breaking, "calls to it fail"),
+                        removal(is_deprecated(this.op(op))),
                         None,
                     ),
                 };
@@ -254,9 +254,51 @@ impl Diff<'_, '_> {
                 )),
             );
         }
+        let (was, is) = (
+            is_deprecated(self.old.op(old)),
+            is_deprecated(self.new.op(new)),
+        );
+        if was != is {
+            let (rule, message, wire) = if is {
+                (
+                    Rule::OperationDeprecated,
+                    "is deprecated",
+                    (Warning, "it may be removed; move callers off it"),
+                )
+            } else {
+                (
+                    Rule::OperationUndeprecated,
+                    "is no longer deprecated",
+                    (Info, "it stays"),
+                )
+            };
+            self.emit(
+                &ctx,
+                rule,
+                Place::New(&at.new),
+                format!(
+                    "operation {} {} ({}) {message}",
+                    new.method.to_uppercase(),
+                    new.path,
+                    new.id
+                ),
+                wire,
+                None,
+            );
+        }
         self.parameters(&ctx, old, new);
         self.request_body(&ctx, &at);
         self.responses(&ctx, &at);
         self.security(&ctx, old, new, &at);
+    }
+}
+
+/// The wire judgement of removing operations: a lesser break when they
+/// were deprecated (callers were told to move off them).
+fn removal(deprecated: bool) -> (crate::diff::Level, &'static str) {
+    if deprecated {
+        (Warning, "calls to it fail; it was deprecated")
+    } else {
+        (Breaking, "calls to it fail")
     }
 }

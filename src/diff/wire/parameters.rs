@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{At, Context, Diff, Direction, Place, Site};
+use super::{At, Context, Diff, Direction, Place, Site, is_deprecated};
 use crate::diff::Level::{Breaking, Info, Warning};
 use crate::diff::revision::{Operation, seg};
 use crate::diff::rules::Rule;
@@ -52,6 +52,29 @@ impl Diff<'_, '_> {
                     );
                 }
                 _ => {}
+            }
+            if is_deprecated(o) != is_deprecated(n) {
+                let (rule, message, wire) = if is_deprecated(n) {
+                    (
+                        Rule::ParameterDeprecated,
+                        "is deprecated",
+                        (Warning, "it may be removed; stop sending it"),
+                    )
+                } else {
+                    (
+                        Rule::ParameterUndeprecated,
+                        "is no longer deprecated",
+                        (Info, "it stays"),
+                    )
+                };
+                self.emit(
+                    ctx,
+                    rule,
+                    Place::New(n_at),
+                    format!("{place} parameter `{name}` {message}"),
+                    wire,
+                    None,
+                );
             }
             let at = At {
                 old: seg(o_at, &["schema"]),

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::{At, Context, Diff, Direction, Place, Site};
+use super::{At, Context, Diff, Direction, Place, Site, is_deprecated};
 use crate::diff::Level::{Breaking, Info, Warning};
 use crate::diff::revision::seg;
 use crate::diff::rules::Rule;
@@ -54,6 +54,14 @@ impl Diff<'_, '_> {
             let Some(n) = np.get(name) else {
                 let wire = match (dir, o_req) {
                     (Direction::Request, _) => (Warning, "the server no longer reads it"),
+                    (Direction::Response, _)
+                        if is_deprecated(self.old.resolve(o, Vec::new()).1) =>
+                    {
+                        (
+                            Warning,
+                            "callers that read it find it missing; it was deprecated",
+                        )
+                    }
                     (Direction::Response, true) => {
                         (Breaking, "callers that read it find it missing")
                     }

@@ -135,6 +135,8 @@ impl Diff<'_, '_> {
             self.nullable(ctx, dir, &what, old, new, here);
         }
         self.enums(ctx, dir, &what, old, new, here);
+        let is_property = matches!(site, Site::Property { .. });
+        self.constraints(ctx, dir, &what, is_property, old, new, here);
         if old_type.starts_with("array") {
             self.schema(
                 ctx,

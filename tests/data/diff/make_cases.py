@@ -138,6 +138,49 @@ CASES = {
     "request-property-pattern-added": [
         ("        note:\n          type: string\n        size:", "        note:\n          type: string\n          pattern: '^[a-z]+$'\n        size:"),
     ],
+    # Limits, per direction (old -> new tightens, new -> old loosens).
+    "request-string-limits": [
+        ("        name:\n          type: string\n        note:\n          type: string\n        size:",
+         "        name:\n          type: string\n          minLength: 2\n          maxLength: 64\n        note:\n          type: string\n        size:"),
+    ],
+    "request-number-limits": [
+        ("        quantity:\n          type: integer\n", "        quantity:\n          type: integer\n          minimum: 1\n          maximum: 100\n          multipleOf: 5\n"),
+    ],
+    "request-array-limits": [
+        ("        tags:\n          type: array\n", "        tags:\n          type: array\n          minItems: 1\n          maxItems: 10\n          uniqueItems: true\n"),
+    ],
+    "response-string-limits": [
+        ("        note:\n          type: string\n        state:", "        note:\n          type: string\n          minLength: 1\n          maxLength: 500\n          pattern: '^[^<>]*$'\n        state:"),
+    ],
+    "response-number-limits": [
+        ("        count:\n          type: integer\n          format: int32\n", "        count:\n          type: integer\n          format: int32\n          minimum: 0\n          maximum: 1000\n          multipleOf: 2\n"),
+    ],
+    "response-array-limits": [
+        ("        errors:\n          type: array\n", "        errors:\n          type: array\n          minItems: 1\n          maxItems: 10\n          uniqueItems: true\n"),
+    ],
+    # A schema both directions use, changed in ways that cannot be ordered.
+    "constraints-changed": [
+        ("      pattern: '^[A-Z]+$'", "      pattern: '^[A-Z0-9]+$'"),
+        ("      multipleOf: 2\n", "      multipleOf: 3\n"),
+    ],
+    "default-changed": [
+        ("        quantity:\n          type: integer\n", "        quantity:\n          type: integer\n          default: 1\n"),
+        ("        count:\n          type: integer\n          format: int32\n", "        count:\n          type: integer\n          format: int32\n          default: 0\n"),
+    ],
+    "read-only-write-only": [
+        ("        note:\n          type: string\n        size:", "        note:\n          type: string\n          readOnly: true\n        size:"),
+        ("        note:\n          type: string\n        state:", "        note:\n          type: string\n          writeOnly: true\n        state:"),
+    ],
+    "deprecated": [
+        ("      operationId: acme_list_things\n", "      operationId: acme_list_things\n      deprecated: true\n"),
+        ("        - name: color\n          in: query\n", "        - name: color\n          in: query\n          deprecated: true\n"),
+        ("        note:\n          type: string\n        size:", "        note:\n          type: string\n          deprecated: true\n        size:"),
+        ("        note:\n          type: string\n        state:", "        note:\n          type: string\n          deprecated: true\n        state:"),
+    ],
+    # Removing what was deprecated is a lesser break.
+    "deprecated-operation-removed": [
+        ("  /legacy-things:\n    get:\n      tags: [acme]\n      operationId: acme_list_legacy_things\n      deprecated: true\n      security:\n        - acmeBearer: []\n      responses:\n        '204':\n          description: Nothing any more.\n", ""),
+    ],
     # An equivalent schema: the generated code is byte-identical.
     "property-wrapped-in-all-of": [
         ("        size:\n          $ref: '#/components/schemas/AcmeSize'\n", "        size:\n          allOf:\n            - $ref: '#/components/schemas/AcmeSize'\n"),
