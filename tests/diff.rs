@@ -892,3 +892,120 @@ fn the_diff_refuses_what_the_build_refuses() {
         );
     }
 }
+
+/// `--format githubactions`: one workflow command per change, on the line
+/// of the document the change is in (the old one for what was removed), and
+/// a last notice with the bump.
+#[test]
+fn github_actions_annotations_point_at_the_changed_lines() {
+    let dir = data().join("request-string-limits");
+    let output = invitations(
+        &["diff", "old.yaml", "new.yaml", "--format", "githubactions"],
+        &dir,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    let new_text = std::fs::read_to_string(dir.join("new.yaml")).unwrap();
+    for (line, id, key) in [
+        (lines[0], "request-max-length-tightened", "maxLength: 64"),
+        (lines[1], "request-min-length-tightened", "minLength: 2"),
+    ] {
+        let number = new_text.lines().position(|l| l.trim() == key).unwrap() + 1;
+        let start = format!("::error file=new.yaml,line={number},title={id}::");
+        assert!(line.starts_with(&start), "{line}\nwanted {start}");
+        assert!(line.contains("semver: major"), "{line}");
+    }
+    assert_eq!(
+        lines[2],
+        "::notice title=invitations diff::semver: major (2 changes: 2 breaking, 0 warning, 0 info)"
+    );
+
+    // A removal is annotated in the old document.
+    let output = invitations(
+        &["diff", "new.yaml", "old.yaml", "--format", "githubactions"],
+        &data().join("operation-added"),
+    );
+    let out = stdout(&output);
+    assert!(out.starts_with("::error file=new.yaml,line="), "{out}");
+    assert!(out.contains("title=operation-removed::"), "{out}");
+}
+
+/// `--ignore FILE`: accepted changes are marked with their reason and no
+/// longer fail `--fail-on`; an entry that matches nothing is reported and
+/// fails it; a bad file is refused with its line.
+#[test]
+fn ignore_files_accept_changes_and_cannot_rot() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diff-ignore");
+    std::fs::create_dir_all(&dir).unwrap();
+    let case = data().join("request-string-limits");
+    for file in ["old.yaml", "new.yaml"] {
+        std::fs::copy(case.join(file), dir.join(file)).unwrap();
+    }
+    let accept = |id: &str, location: &str| {
+        format!("- id: {id}\n  location: '{location}'\n  reason: names are short in practice\n")
+    };
+    let max = accept(
+        "request-max-length-tightened",
+        "#/components/schemas/AcmeCreateThingRequest/properties/name/maxLength",
+    );
+    let min = accept(
+        "request-min-length-tightened",
+        "#/components/schemas/AcmeCreateThingRequest/properties/name/minLength",
+    );
+    let stale = accept("operation-removed", "#/paths/~1gone/get");
+    let run = |ignore: &str, extra: &[&str]| {
+        std::fs::write(dir.join("accepted.yaml"), ignore).unwrap();
+        let mut args = vec!["diff", "old.yaml", "new.yaml", "--ignore", "accepted.yaml"];
+        args.extend(extra);
+        invitations(&args, &dir)
+    };
+
+    // Both breaks accepted: they are listed as accepted and do not fail.
+    let both = format!("{max}{min}");
+    let output = run(&both, &["--fail-on", "breaking", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let changes = report["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "accepted changes stay in the report");
+    assert!(
+        changes
+            .iter()
+            .all(|c| c["ignored"] == "names are short in practice")
+    );
+    assert_eq!(report["semver"], "major", "the crate still needs the bump");
+
+    // One accepted: the other still fails.
+    let output = run(&max, &["--fail-on", "breaking"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("accepted (ignore file): names are short in practice"));
+
+    // An entry that matches nothing is reported, and fails `--fail-on`.
+    let output = run(
+        &format!("{both}{stale}"),
+        &["--fail-on", "breaking", "--format", "githubactions"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let out = stdout(&output);
+    assert!(
+        out.contains("::warning file=accepted.yaml,line=7,title=unmatched ignore entry::`operation-removed` at #/paths/~1gone/get matches no change"),
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("::notice").count(),
+        3,
+        "two accepted changes and the summary: {out}"
+    );
+
+    // A bad file: exit 2, naming the file and line.
+    let output = run(
+        &both.replace("request-min-length-tightened", "request-min-length-tighter"),
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output).trim(),
+        "error: accepted.yaml:4: no change has the id `request-min-length-tighter`"
+    );
+}

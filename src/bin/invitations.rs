@@ -11,6 +11,7 @@ use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use invitations::codegen;
+use invitations::diff::ignore::IgnoreFile;
 use invitations::diff::{self, Level, render};
 
 #[derive(Parser)]
@@ -49,6 +50,11 @@ struct DiffArgs {
     /// Also print the unified diff of the generated Rust code per vendor.
     #[arg(long)]
     code: bool,
+    /// A YAML file of accepted changes (`id`, `location`, `reason` each):
+    /// they are marked, not dropped, and no longer count for `--fail-on`;
+    /// an entry that matches no change is reported and fails `--fail-on`.
+    #[arg(long, value_name = "FILE")]
+    ignore: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -56,6 +62,8 @@ enum Format {
     Text,
     Markdown,
     Json,
+    /// GitHub Actions workflow commands: one annotation per change.
+    Githubactions,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -79,7 +87,13 @@ fn main() -> ExitCode {
 fn run(args: &DiffArgs) -> Result<bool, String> {
     let old = read_revision(&args.old)?;
     let new = read_revision(&args.new)?;
-    let report = diff::compare(&args.old, &old, &args.new, &new).map_err(|e| e.to_string())?;
+    let mut report = diff::compare(&args.old, &old, &args.new, &new).map_err(|e| e.to_string())?;
+    if let Some(file) = &args.ignore {
+        let text =
+            std::fs::read_to_string(file).map_err(|e| format!("cannot read `{file}`: {e}"))?;
+        let ignore = IgnoreFile::parse(file, &text).map_err(|e| e.to_string())?;
+        diff::ignore::apply(&mut report, &ignore);
+    }
     let code = if args.code {
         Some(code_diff(&args.old, &old, &args.new, &new)?)
     } else {
@@ -90,13 +104,27 @@ fn run(args: &DiffArgs) -> Result<bool, String> {
         Format::Text => render::text(&report, &args.old, &args.new, code),
         Format::Markdown => render::markdown(&report, &args.old, &args.new, code),
         Format::Json => render::json(&report, code),
+        Format::Githubactions => render::github_actions(
+            &report,
+            repository_path(&args.old),
+            repository_path(&args.new),
+        ),
     };
     print!("{out}");
     let threshold = args.fail_on.map(|f| match f {
         FailOn::Breaking => Level::Breaking,
         FailOn::Warning => Level::Warning,
     });
-    Ok(threshold.is_some_and(|t| report.changes.iter().any(|c| c.level >= t)))
+    Ok(threshold.is_some_and(|t| report.fails_at(t)))
+}
+
+/// The path in the repository of a revision: the file itself, or the path of
+/// `REV:path`.
+fn repository_path(spec: &str) -> &str {
+    if Path::new(spec).is_file() {
+        return spec;
+    }
+    spec.split_once(':').map_or(spec, |(_, path)| path)
 }
 
 /// Reads a revision: an existing file, else `REV:path` through `git show`.

@@ -466,6 +466,7 @@ fn unexplained_change(
             .max()
             .unwrap_or(Bump::Patch)
             .max(Bump::Patch),
+        ignored: None,
     }
 }
 

@@ -39,6 +39,7 @@ use serde::Serialize;
 use crate::codegen::GenerateError;
 
 mod generated;
+pub mod ignore;
 mod link;
 pub mod render;
 mod revision;
@@ -159,6 +160,10 @@ pub struct Change {
     pub rust: Impact,
     /// The bump this change alone needs.
     pub semver: Bump,
+    /// Why it is accepted, when an ignore file ([`ignore`]) accepts it: it
+    /// no longer counts for `--fail-on`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
 }
 
 impl Change {
@@ -176,6 +181,22 @@ pub struct Report {
     pub semver: Bump,
     /// The changes, most serious first.
     pub changes: Vec<Change>,
+    /// Entries of the ignore file that match no change ([`ignore::apply`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmatched_ignores: Vec<ignore::Accepted>,
+}
+
+impl Report {
+    /// Whether the report should fail a CI check at `threshold`: a change
+    /// at or above it that no ignore entry accepts, or an ignore entry that
+    /// matches nothing (so the ignore file cannot rot).
+    pub fn fails_at(&self, threshold: Level) -> bool {
+        !self.unmatched_ignores.is_empty()
+            || self
+                .changes
+                .iter()
+                .any(|c| c.level >= threshold && c.ignored.is_none())
+    }
 }
 
 /// Compares two revisions of the document.
@@ -195,6 +216,7 @@ pub fn compare(
         return Ok(Report {
             semver: Bump::None,
             changes: Vec::new(),
+            unmatched_ignores: Vec::new(),
         });
     }
     // The document comparison and the generation of both revisions (itself
@@ -227,6 +249,7 @@ pub fn compare(
                 "the generated api is unchanged; its documentation may differ",
             ),
             semver: Bump::Patch,
+            ignored: None,
         });
     }
     changes.sort_by(|a, b| {
@@ -238,7 +261,11 @@ pub fn compare(
             .then_with(|| a.message.cmp(&b.message))
     });
     let semver = changes.iter().map(|c| c.semver).max().unwrap_or(Bump::None);
-    Ok(Report { semver, changes })
+    Ok(Report {
+        semver,
+        changes,
+        unmatched_ignores: Vec::new(),
+    })
 }
 
 fn impact(level: Level, note: impl Into<String>) -> Impact {

@@ -37,6 +37,18 @@ pub fn text(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>) ->
         }
         let _ = writeln!(out, "  wire: {}: {}", c.wire.level, c.wire.note);
         let _ = writeln!(out, "  rust: {}: {}", c.rust.level, c.rust.note);
+        if let Some(reason) = &c.ignored {
+            let _ = writeln!(out, "  accepted (ignore file): {reason}");
+        }
+    }
+    for e in &report.unmatched_ignores {
+        let _ = writeln!(
+            out,
+            "\nunmatched ignore entry at {}: `{}` at {} matches no change; remove it",
+            entry_place(e),
+            e.id,
+            e.location
+        );
     }
     if code.is_some_and(|c| c.is_empty()) {
         let _ = writeln!(out, "\ngenerated code: the same for every vendor");
@@ -61,10 +73,14 @@ pub fn markdown(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>
         );
     }
     for c in &report.changes {
+        let level = match &c.ignored {
+            Some(reason) => format!("{} (accepted: {})", c.level, cell(reason)),
+            None => c.level.to_string(),
+        };
         let _ = writeln!(
             out,
             "| {} | `{}`: {} | {} | {} | `{}` | {}: {} | {}: {} |",
-            c.level,
+            level,
             c.id,
             cell(&c.message),
             c.vendor.as_deref().unwrap_or(""),
@@ -74,6 +90,15 @@ pub fn markdown(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>
             cell(&c.wire.note),
             c.rust.level,
             cell(&c.rust.note)
+        );
+    }
+    for e in &report.unmatched_ignores {
+        let _ = writeln!(
+            out,
+            "\nUnmatched ignore entry at `{}`: `{}` at `{}` matches no change; remove it.",
+            entry_place(e),
+            e.id,
+            e.location
         );
     }
     if code.is_some_and(|c| c.is_empty()) {
@@ -110,16 +135,106 @@ pub fn json(report: &Report, code: Option<&[CodeDiff]>) -> String {
     out
 }
 
+/// The report as GitHub Actions workflow commands: one `::error` (breaking),
+/// `::warning` or `::notice` (info, or accepted by the ignore file) per
+/// change, on the line of the document it is in (`old_file` for what was
+/// removed, `new_file` otherwise: paths in the repository); a `::warning` on
+/// each ignore entry that matches nothing; a last `::notice` with the bump.
+pub fn github_actions(report: &Report, old_file: &str, new_file: &str) -> String {
+    let mut out = String::new();
+    for c in &report.changes {
+        let command = match (&c.ignored, c.level) {
+            (Some(_), _) | (None, Level::Info) => "notice",
+            (None, Level::Warning) => "warning",
+            (None, Level::Breaking) => "error",
+        };
+        let file = match c.side {
+            Side::Old => old_file,
+            Side::New => new_file,
+        };
+        let mut text = format!(
+            "{} (wire: {}: {}; rust: {}: {}; semver: {})",
+            c.message, c.wire.level, c.wire.note, c.rust.level, c.rust.note, c.semver
+        );
+        if let Some(reason) = &c.ignored {
+            text.push_str(&format!("; accepted: {reason}"));
+        }
+        let _ = writeln!(
+            out,
+            "::{command} {}::{}",
+            properties(file, c.line, &c.id),
+            escape_data(&text)
+        );
+    }
+    for e in &report.unmatched_ignores {
+        let _ = writeln!(
+            out,
+            "::warning {}::{}",
+            properties(&e.file, e.line, "unmatched ignore entry"),
+            escape_data(&format!(
+                "`{}` at {} matches no change; remove the entry",
+                e.id, e.location
+            ))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "::notice title=invitations diff::{}",
+        escape_data(&format!("semver: {} ({})", report.semver, counts(report)))
+    );
+    out
+}
+
+/// `file=…,line=…,title=…` of a workflow command, escaped.
+fn properties(file: &str, line: Option<usize>, title: &str) -> String {
+    let mut out = format!("file={}", escape_property(file));
+    if let Some(line) = line {
+        out.push_str(&format!(",line={line}"));
+    }
+    out.push_str(&format!(",title={}", escape_property(title)));
+    out
+}
+
+/// A workflow command's message: `%`, CR and LF escaped.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value: as data, and `:` and `,` too.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// `file:line` of an ignore entry.
+fn entry_place(e: &super::ignore::Accepted) -> String {
+    match e.line {
+        Some(line) => format!("{}:{line}", e.file),
+        None => e.file.clone(),
+    }
+}
+
 /// `3 changes: 1 breaking, 1 warning, 1 info`.
 fn counts(report: &Report) -> String {
     let n = |level| report.changes.iter().filter(|c| c.level == level).count();
+    let accepted = report
+        .changes
+        .iter()
+        .filter(|c| c.ignored.is_some())
+        .count();
     format!(
-        "{} change{}: {} breaking, {} warning, {} info",
+        "{} change{}: {} breaking, {} warning, {} info{}",
         report.changes.len(),
         if report.changes.len() == 1 { "" } else { "s" },
         n(Level::Breaking),
         n(Level::Warning),
-        n(Level::Info)
+        n(Level::Info),
+        if accepted > 0 {
+            format!("; {accepted} accepted by the ignore file")
+        } else {
+            String::new()
+        }
     )
 }
 
@@ -161,6 +276,7 @@ mod tests {
                     wire: impact(Level::Info, "an optional property to send"),
                     rust: impact(Level::Breaking, "a new field"),
                     semver: Bump::Major,
+                    ignored: None,
                 },
                 Change {
                     id: "path-removed".to_owned(),
@@ -175,6 +291,7 @@ mod tests {
                     wire: impact(Level::Breaking, "calls to it fail"),
                     rust: impact(Level::Breaking, "gone"),
                     semver: Bump::Major,
+                    ignored: None,
                 },
             ],
         }

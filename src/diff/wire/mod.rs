@@ -188,6 +188,7 @@ impl Diff<'_, '_> {
                 // Set by `link` from the generated code.
                 rust: impact(Level::Info, ""),
                 semver: Bump::Patch,
+                ignored: None,
             };
             Found {
                 change,
