@@ -262,6 +262,7 @@ mod tests {
         };
         Report {
             semver: Bump::Major,
+            unmatched_ignores: Vec::new(),
             changes: vec![
                 Change {
                     id: "request-property-added".to_owned(),
@@ -335,6 +336,7 @@ mod tests {
     fn text_of_no_changes_is_the_heading() {
         let empty = Report {
             semver: Bump::None,
+            unmatched_ignores: Vec::new(),
             changes: Vec::new(),
         };
         assert_eq!(
@@ -357,6 +359,7 @@ mod tests {
         );
         let empty = Report {
             semver: Bump::None,
+            unmatched_ignores: Vec::new(),
             changes: Vec::new(),
         };
         assert!(!markdown(&empty, "a", "b", None).contains("| level |"));
@@ -382,5 +385,27 @@ mod tests {
             serde_json::from_str(&json(&report(), Some(&code()))).unwrap();
         assert_eq!(with_code["code"]["acme"], "--- a/acme.rs\n+++ b/acme.rs\n");
         assert_eq!(with_code["semver"], "major");
+    }
+
+    #[test]
+    fn workflow_commands_escape_what_would_end_them() {
+        assert_eq!(escape_data("50% a\nb"), "50%25 a%0Ab");
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+        let out = github_actions(&report(), "old.yaml", "new.yaml");
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(
+            lines[0].starts_with("::error file=new.yaml,line=12,title=request-property-added::"),
+            "{out}"
+        );
+        assert!(
+            lines[1].starts_with("::error file=old.yaml,title=path-removed::"),
+            "{out}"
+        );
+        assert!(
+            lines
+                .last()
+                .unwrap()
+                .starts_with("::notice title=invitations diff::semver: major")
+        );
     }
 }
