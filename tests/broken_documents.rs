@@ -128,29 +128,25 @@ fn the_real_document_generates_both_vendors() {
 #[test]
 fn places_inside_arrays_are_found_on_their_own_lines() {
     let text = include_str!("../openapi/invitations.yaml");
-    let root: serde_json::Value = serde_yaml::from_str(text).unwrap();
+    let index = codegen::LineIndex::new(text);
     let line_of = |needle: &str| text.lines().position(|l| l.trim() == needle).map(|i| i + 1);
     // The first key of an array item is on the item's `- ` line.
     assert_eq!(
-        codegen::locate(text, &root, &["servers", "1", "url"]),
+        index.line(&["servers", "1", "url"]),
         line_of("- url: https://console.automox.com/api")
     );
     assert_eq!(
-        codegen::locate(text, &root, &["servers", "1", "x-vendor"]),
+        index.line(&["servers", "1", "x-vendor"]),
         line_of("x-vendor: automox")
     );
     assert_eq!(
-        codegen::locate(
-            text,
-            &root,
-            &[
-                "components",
-                "schemas",
-                "AutomoxZone",
-                "properties",
-                "rbac_role"
-            ]
-        ),
+        index.line(&[
+            "components",
+            "schemas",
+            "AutomoxZone",
+            "properties",
+            "rbac_role"
+        ]),
         text.lines()
             .enumerate()
             .skip_while(|(_, l)| l.trim() != "AutomoxZone:")

@@ -29,9 +29,11 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
 mod checks;
+mod lines;
 mod responses;
 mod unsupported;
 
+pub use lines::LineIndex;
 pub use responses::{ResponseRole, response_role, responses_with_role};
 
 use proc_macro2::TokenStream;
@@ -251,7 +253,7 @@ impl<'a> Document<'a> {
     ) -> GenerateError {
         GenerateError {
             file: self.file.to_owned(),
-            line: locate(self.text, &self.root, segments),
+            line: LineIndex::new(self.text).line(segments),
             column: None,
             place: Some(place.into()),
             message: message.into(),
@@ -1075,82 +1077,6 @@ fn rename_refs(value: &mut Value, renames: &BTreeMap<String, String>) {
         Value::Array(items) => items.iter_mut().for_each(|c| rename_refs(c, renames)),
         _ => {}
     }
-}
-
-/// Finds the 1-based line of a place in block-style YAML, given as JSON
-/// pointer segments (object keys and array indices; `root` is the parsed
-/// document, which tells the two apart). Returns the line of the deepest
-/// segment found, or `None` when not even the first one is.
-pub fn locate(text: &str, root: &Value, segments: &[&str]) -> Option<usize> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut found = None;
-    let mut start = 0;
-    let mut parent_indent: Option<usize> = None;
-    let mut node = Some(root);
-    for segment in segments {
-        let mut hit = None;
-        let in_array = node.is_some_and(Value::is_array);
-        node = match node {
-            Some(Value::Array(items)) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-            Some(Value::Object(map)) => map.get(*segment),
-            _ => None,
-        };
-        if let (true, Ok(index)) = (in_array, segment.parse::<usize>()) {
-            // The index-th `- ` item below the parent.
-            let mut count = 0;
-            let mut item_indent = None;
-            for (i, line) in lines.iter().enumerate().skip(start) {
-                let trimmed = line.trim_start();
-                if trimmed.is_empty() || trimmed.starts_with('#') {
-                    continue;
-                }
-                let indent = line.len() - trimmed.len();
-                if parent_indent.is_some_and(|p| indent < p)
-                    || (parent_indent == Some(indent) && !trimmed.starts_with('-'))
-                {
-                    break;
-                }
-                if trimmed.starts_with("- ") || trimmed == "-" {
-                    if item_indent.is_none() {
-                        item_indent = Some(indent);
-                    }
-                    if item_indent == Some(indent) {
-                        if count == index {
-                            hit = Some((i, indent));
-                            break;
-                        }
-                        count += 1;
-                    }
-                }
-            }
-        } else {
-            for (i, line) in lines.iter().enumerate().skip(start) {
-                let trimmed = line.trim_start().trim_start_matches("- ");
-                if trimmed.is_empty() || trimmed.starts_with('#') {
-                    continue;
-                }
-                let indent = line.len() - trimmed.len();
-                if parent_indent.is_some_and(|p| indent <= p) {
-                    break;
-                }
-                let Some((key, _)) = trimmed.split_once(':') else {
-                    continue;
-                };
-                let key = key.trim().trim_matches(|c| c == '\'' || c == '"');
-                if key == *segment {
-                    hit = Some((i, indent));
-                    break;
-                }
-            }
-        }
-        let Some((line, indent)) = hit else { break };
-        found = Some(line + 1);
-        // An array item's first key sits on its `- ` line; a key's value
-        // (when it is a block) starts on the next line.
-        start = if in_array { line } else { line + 1 };
-        parent_indent = Some(indent);
-    }
-    found
 }
 
 thread_local! {

@@ -109,9 +109,10 @@ impl IgnoreFile {
                 ));
             }
         };
+        let lines = codegen::LineIndex::new(text);
         let mut entries = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let line = codegen::locate(text, &root, &[&i.to_string()]);
+            let line = lines.line(&[i.to_string()]);
             let mut entry: Accepted = serde_json::from_value(item.clone())
                 .map_err(|e| error(line, format!("entry {}: {e}", i + 1)))?;
             entry.line = line;

@@ -210,8 +210,14 @@ pub fn compare(
     new_name: &str,
     new_text: &str,
 ) -> Result<Report, GenerateError> {
-    let old = Revision::read(old_name, old_text)?;
-    let new = Revision::read(new_name, new_text)?;
+    // Both revisions are read (parsed and checked) at once.
+    let (old, new) = std::thread::scope(|scope| {
+        let old = scope.spawn(|| Revision::read(old_name, old_text));
+        let new = Revision::read(new_name, new_text);
+        (old.join(), new)
+    });
+    let old = old.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let new = new?;
     if old.doc.root == new.doc.root {
         return Ok(Report {
             semver: Bump::None,

@@ -12,6 +12,8 @@ use crate::codegen::{self, Document, GenerateError};
 /// One parsed revision with its operations indexed.
 pub(super) struct Revision<'a> {
     text: &'a str,
+    /// Where each place is in `text`, made on first use.
+    lines: std::sync::OnceLock<codegen::LineIndex>,
     pub(super) doc: Document<'a>,
     pub(super) operations: Vec<Operation>,
 }
@@ -45,6 +47,7 @@ impl<'a> Revision<'a> {
         }
         Ok(Revision {
             text,
+            lines: std::sync::OnceLock::new(),
             doc,
             operations,
         })
@@ -135,8 +138,9 @@ impl<'a> Revision<'a> {
 
     /// The 1-based line of a place, when it can be found.
     pub(super) fn line(&self, segments: &[String]) -> Option<usize> {
-        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-        codegen::locate(self.text, &self.doc.root, &segments)
+        self.lines
+            .get_or_init(|| codegen::LineIndex::new(self.text))
+            .line(segments)
     }
 
     /// Follows `$ref`s (and one-member `allOf`s): the schema's component name (if it is a reference),
