@@ -278,6 +278,62 @@ const CASES: &[(&str, Expected, Expected)] = &[
         ("minor", &[("path-added", "info", "info")]),
     ),
     (
+        // A variant added to a response is a value old clients cannot read.
+        "variant-added",
+        (
+            "major",
+            &[
+                ("request-variant-added", "info", "breaking"),
+                ("response-variant-added", "breaking", "breaking"),
+            ],
+        ),
+        (
+            "major",
+            &[
+                ("request-variant-removed", "breaking", "breaking"),
+                ("response-variant-removed", "info", "breaking"),
+            ],
+        ),
+    ),
+    (
+        // An allOf split is flattened: the same schema, the same generated code.
+        "all-of-split",
+        ("patch", &[("document-changed", "info", "info")]),
+        ("patch", &[("document-changed", "info", "info")]),
+    ),
+    (
+        // The generated types gain `deny_unknown_fields`: a behaviour, a warning.
+        "additional-properties-tightened",
+        (
+            "patch",
+            &[
+                (
+                    "request-additional-properties-tightened",
+                    "breaking",
+                    "warning",
+                ),
+                (
+                    "response-additional-properties-tightened",
+                    "info",
+                    "warning",
+                ),
+            ],
+        ),
+        (
+            "patch",
+            &[
+                ("request-additional-properties-loosened", "info", "info"),
+                ("response-additional-properties-loosened", "warning", "info"),
+            ],
+        ),
+    ),
+    (
+        // Header parameters are judged as query ones.
+        "header-parameter-added",
+        ("minor", &[("parameter-added", "info", "info")]),
+        ("major", &[("parameter-removed", "warning", "breaking")]),
+    ),
+    (
         // Byte-identical generated code: at most a patch.
         "property-wrapped-in-all-of",
         ("patch", &[("document-changed", "info", "info")]),

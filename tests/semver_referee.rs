@@ -60,6 +60,7 @@ const DIFF_ABOVE_TOOL: &[(&str, &str, &str)] = &[
     ("parameter-added-optional", "old->new", ADDED),
     ("response-status-added", "old->new", ADDED),
     ("deprecated-operation-removed", "new->old", ADDED),
+    ("header-parameter-added", "old->new", ADDED),
     // A required query parameter was added: the builder gains a method, and
     // a call that does not use it now fails in `send()`.
     (

@@ -63,6 +63,9 @@ pub enum ItemKind {
     },
     /// A `pub use` re-export or a type alias.
     Alias,
+    /// `#[serde(deny_unknown_fields)]` on a type: it refuses JSON with
+    /// fields it does not know (a behaviour, not a signature).
+    DenyUnknownFields,
 }
 
 /// One item of the public API.
@@ -206,6 +209,14 @@ impl Surface {
             None,
         );
         self.derives(&path, &s.attrs);
+        if serde_flag(&s.attrs, "deny_unknown_fields") {
+            self.insert(
+                &format!("{path}: serde(deny_unknown_fields)"),
+                ItemKind::DenyUnknownFields,
+                String::new(),
+                None,
+            );
+        }
         for (i, field) in s.fields.iter().enumerate() {
             if !is_pub(&field.vis) {
                 continue;
@@ -337,6 +348,16 @@ pub fn compare(old: &Surface, new: &Surface) -> Vec<RustChange> {
     let mut out = Vec::new();
     for (path, o) in &old.items {
         match new.items.get(path) {
+            None if o.kind == ItemKind::DenyUnknownFields => out.push(RustChange {
+                path: path.clone(),
+                level: Level::Info,
+                bump: Bump::Patch,
+                note: format!(
+                    "`{}` accepts unknown fields now",
+                    parent_of(path).unwrap_or(path)
+                ),
+                item: o.clone(),
+            }),
             None => out.push(RustChange {
                 path: path.clone(),
                 level: Level::Breaking,
@@ -365,6 +386,19 @@ pub fn compare(old: &Surface, new: &Surface) -> Vec<RustChange> {
             }
             _ => None,
         };
+        if n.kind == ItemKind::DenyUnknownFields {
+            out.push(RustChange {
+                path: path.clone(),
+                level: Level::Warning,
+                bump: Bump::Patch,
+                note: format!(
+                    "`{}` now refuses unknown fields: json with a field the document does not list fails to parse",
+                    parent_of(path).unwrap_or(path)
+                ),
+                item: n.clone(),
+            });
+            continue;
+        }
         out.push(match breaks {
             Some(why) => RustChange {
                 path: path.clone(),
@@ -484,6 +518,7 @@ fn describe(item: &Item) -> &'static str {
         ItemKind::Impl => "trait implementation",
         ItemKind::Const { .. } => "constant",
         ItemKind::Alias => "re-export",
+        ItemKind::DenyUnknownFields => "serde(deny_unknown_fields)",
     }
 }
 
@@ -493,6 +528,24 @@ fn is_pub(vis: &syn::Visibility) -> bool {
 
 fn non_exhaustive(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| a.path().is_ident("non_exhaustive"))
+}
+
+/// Whether a `#[serde(...)]` attribute holds the bare flag `name`.
+fn serde_flag(attrs: &[syn::Attribute], name: &str) -> bool {
+    let mut found = false;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident(name) {
+                found = true;
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let _ = meta.parse_nested_meta(|_| Ok(()));
+            }
+            Ok(())
+        });
+    }
+    found
 }
 
 /// The `rename = "..."` of a `#[serde(...)]` attribute.

@@ -21,6 +21,7 @@ use super::{Bump, Change, Level, Side, impact};
 use crate::codegen;
 
 mod bodies;
+mod composition;
 mod constraints;
 mod enums;
 mod operations;

@@ -2,16 +2,16 @@
 //! `schema-renamed`, `schema-moved-inline`, `schema-moved-to-components`,
 //! the type changes (`parameter-type-changed`, `request-body-type-changed`,
 //! `response-body-type-changed`, `request-property-type-changed`,
-//! `response-property-type-changed`, `error-schema-changed`) and
-//! `request-schema-changed` / `response-schema-changed` (`allOf`, `oneOf`,
-//! `anyOf`, `additionalProperties`, which are not analysed). Recurses into
-//! array items, and hands on to `properties` and `enums`.
+//! `response-property-type-changed`, `error-schema-changed`). Flattens
+//! `allOf` first, recurses into array items, and hands on to `properties`,
+//! `enums`, `constraints` and `composition` (`oneOf` / `anyOf` variants,
+//! `additionalProperties`).
 
 use serde_json::Value;
 
-use super::{At, Context, Diff, Direction, Place, Site};
+use super::{At, Context, Diff, Direction, Place, Site, composition};
 use crate::codegen;
-use crate::diff::Level::{Breaking, Info, Warning};
+use crate::diff::Level::{Breaking, Info};
 use crate::diff::rules::Rule;
 
 impl Diff<'_, '_> {
@@ -31,6 +31,15 @@ impl Diff<'_, '_> {
     ) {
         let (old_name, old, old_at) = self.old.resolve(old, at.old.clone());
         let (new_name, new, new_at) = self.new.resolve(new, at.new.clone());
+        // An `allOf` is compared as the one schema it stands for.
+        let (old_flat, new_flat) = (
+            composition::flatten_all_of(self.old, old),
+            composition::flatten_all_of(self.new, new),
+        );
+        let (old, new) = (
+            old_flat.as_ref().unwrap_or(old),
+            new_flat.as_ref().unwrap_or(new),
+        );
         let here = At {
             old: old_at,
             new: new_at,
@@ -150,22 +159,8 @@ impl Diff<'_, '_> {
             );
         }
         self.properties(ctx, dir, owner, old, new, here, stack);
-        for key in ["allOf", "oneOf", "anyOf", "additionalProperties"] {
-            let open = |s: &Value| s.get("x-open-enum").and_then(Value::as_bool) == Some(true);
-            if open(old) || open(new) {
-                continue;
-            }
-            if old.get(key) != new.get(key) {
-                self.emit(
-                    ctx,
-                    dir.pick(Rule::RequestSchemaChanged, Rule::ResponseSchemaChanged),
-                    Place::New(&here.new),
-                    format!("`{key}` of {what} changed"),
-                    (Warning, "this tool does not analyse the change; read it"),
-                    None,
-                );
-            }
-        }
+        self.variants(ctx, dir, site, owner, &what, old, new, here, stack);
+        self.additional_properties(ctx, dir, &what, old, new, here);
     }
 }
 

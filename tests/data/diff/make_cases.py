@@ -181,6 +181,23 @@ CASES = {
     "deprecated-operation-removed": [
         ("  /legacy-things:\n    get:\n      tags: [acme]\n      operationId: acme_list_legacy_things\n      deprecated: true\n      security:\n        - acmeBearer: []\n      responses:\n        '204':\n          description: Nothing any more.\n", ""),
     ],
+    # Composition: variants per direction, allOf flattened, extra properties.
+    "variant-added": [
+        ("      oneOf:\n        - type: string\n        - type: integer\n", "      oneOf:\n        - type: string\n        - type: integer\n        - type: boolean\n"),
+    ],
+    "all-of-split": [
+        ("    AcmeError:\n      type: object\n      required: [errors]\n      properties:\n",
+         "    AcmeError:\n      allOf:\n        - type: object\n          description: Nothing but the list.\n        - type: object\n          required: [errors]\n          properties:\n"),
+        ("        errors:\n          type: array\n          items:\n            type: string\n",
+         "            errors:\n              type: array\n              items:\n                type: string\n"),
+    ],
+    "additional-properties-tightened": [
+        ("    AcmeCreateThingRequest:\n      type: object\n", "    AcmeCreateThingRequest:\n      type: object\n      additionalProperties: false\n"),
+        ("    AcmeThing:\n      type: object\n", "    AcmeThing:\n      type: object\n      additionalProperties: false\n"),
+    ],
+    "header-parameter-added": [
+        ("        - name: color\n", "        - name: X-Request-Id\n          in: header\n          required: false\n          schema:\n            type: string\n            format: uuid\n        - name: color\n"),
+    ],
     # An equivalent schema: the generated code is byte-identical.
     "property-wrapped-in-all-of": [
         ("        size:\n          $ref: '#/components/schemas/AcmeSize'\n", "        size:\n          allOf:\n            - $ref: '#/components/schemas/AcmeSize'\n"),
