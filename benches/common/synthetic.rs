@@ -33,14 +33,22 @@ pub fn synthetic_document(n: usize) -> String {
 /// four operations, of the kinds a vendor makes.
 #[allow(dead_code)] // not every benchmark uses it
 pub fn synthetic_revision(n: usize) -> String {
-    let doc = synthetic_document(n + 10);
+    synthetic_revision_with(n, 1, 10)
+}
+
+/// [`synthetic_revision`] with its changes `stride` times as far apart
+/// (every `7 * stride`-th request, ...) and `added` new operations: a stride
+/// of 50 and one new operation give a handful of changes.
+#[allow(dead_code)] // not every benchmark uses it
+pub fn synthetic_revision_with(n: usize, stride: usize, added: usize) -> String {
+    let doc = synthetic_document(n + added);
     let mut out = String::with_capacity(doc.len());
     let mut skip = false;
     for line in doc.lines() {
         // Drop the paths of every 13th operation (its schemas stay).
         if let Some(rest) = line.strip_prefix("  /things") {
             let i: usize = rest.split('/').next().unwrap_or("").parse().unwrap_or(0);
-            skip = i.is_multiple_of(13);
+            skip = i.is_multiple_of(13 * stride);
         } else if !line.starts_with("   ") {
             skip = false;
         }
@@ -50,14 +58,14 @@ pub fn synthetic_revision(n: usize) -> String {
         out.push_str(line);
         out.push('\n');
     }
-    for i in (0..n).step_by(7) {
+    for i in (0..n).step_by(7 * stride) {
         let from = format!(
             "    AcmeThing{i}Request:\n      type: object\n      required: [name]\n      properties:\n"
         );
         let to = format!("{from}        color:\n          type: string\n");
         out = out.replacen(&from, &to, 1);
     }
-    for i in (0..n).step_by(11) {
+    for i in (0..n).step_by(11 * stride) {
         let from = format!("    AcmeThing{i}:\n      type: object\n      required: [id]\n");
         let to = format!("    AcmeThing{i}:\n      type: object\n      required: [id, name]\n");
         out = out.replacen(&from, &to, 1);

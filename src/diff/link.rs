@@ -20,7 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::generated::{OpKey, VendorRust};
 use super::revision::Revision;
-use super::surface::{self, ItemKind, RustChange, Surface};
+use super::surface::{ItemKind, RustChange, Surface};
+use super::syntax;
 use super::wire::{Behaviour, Found};
 use super::{Bump, Change, Impact, Level, Rule, Side};
 use crate::codegen;
@@ -113,7 +114,7 @@ impl Index {
                     continue;
                 };
                 for name in &types {
-                    if surface::mentions(&item.signature, name) {
+                    if syntax::mentions(&item.signature, name) {
                         index
                             .type_ops
                             .entry(name.clone())

@@ -27,7 +27,8 @@
 //! - [`rules`]: the registry of the kinds of change ([`Rule`]), one per id;
 //! - `wire`: the comparison of the documents, one file per family of rules;
 //! - `generated`: both revisions generated (what the changes touch) and
-//!   their public Rust APIs compared, read from the code by `surface`;
+//!   their public Rust APIs compared, read from the code by `surface` (with
+//!   `syntax` for signatures and attributes);
 //! - `link`: each Rust difference given to the document changes that explain
 //!   it, the rest reported as `rust-api-changed`;
 //! - [`render`]: the text, markdown and JSON forms of a [`Report`].
@@ -45,6 +46,7 @@ pub mod render;
 mod revision;
 pub mod rules;
 mod surface;
+mod syntax;
 mod wire;
 
 pub use rules::Rule;
