@@ -8,8 +8,10 @@
 //! components they reach. An operation that is the same in both revisions
 //! generates the same items in both, so leaving it out changes nothing in
 //! the comparison, and a 1,000-operation document with a few changes is
-//! generated in a fraction of the time. Both revisions are generated at once,
-//! on two threads.
+//! generated in a fraction of the time. The touched operations are generated
+//! in chunks (progenitor's cost grows faster than the operations it is
+//! given), both revisions at once, on two threads, and the chunks' APIs are
+//! united.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +32,9 @@ pub(super) struct VendorRust {
     /// What differs.
     pub(super) changes: Vec<RustChange>,
 }
+
+/// How many operations one run of progenitor generates.
+const CHUNK: usize = 64;
 
 /// An operation's key: HTTP method and path.
 pub(super) type OpKey = (String, String);
@@ -52,27 +57,43 @@ pub(super) fn compare(
         let find = |vendors: &[Vendor]| vendors.iter().find(|v| v.name == name).cloned();
         let (old_vendor, new_vendor) = (find(&old_vendors), find(&new_vendors));
         let touched = touched_operations(old, new, name);
-        // The components either side's touched operations reach, generated
-        // on both sides where they exist, so that a component an added
-        // operation starts using is not taken for a new type.
-        let mut also = uses(old, &touched);
-        also.extend(uses(new, &touched));
         let same_server =
             matches!((&old_vendor, &new_vendor), (Some(o), Some(n)) if o.base_url == n.base_url);
         if touched.is_empty() && same_server {
             continue;
         }
-        let (old_surface, new_surface) = std::thread::scope(|scope| {
-            let old_side = scope.spawn(|| surface_of(old, old_vendor.as_ref(), &touched, &also));
-            let new_surface = surface_of(new, new_vendor.as_ref(), &touched, &also);
-            let old_surface = old_side.join().unwrap_or_else(|_| {
-                Err(old
-                    .doc
-                    .error_at(&[], format!("vendor {name}"), "code generation failed"))
+        // In chunks of operations: what one operation generates does not
+        // depend on the others, and progenitor's time and memory grow faster
+        // than the number of operations it is given.
+        let touched: Vec<OpKey> = touched.into_iter().collect();
+        let chunks: Vec<BTreeSet<OpKey>> = if touched.is_empty() {
+            vec![BTreeSet::new()]
+        } else {
+            touched
+                .chunks(CHUNK)
+                .map(|c| c.iter().cloned().collect())
+                .collect()
+        };
+        let (mut old_surface, mut new_surface) = (Surface::default(), Surface::default());
+        for chunk in &chunks {
+            // The components either side's operations reach, generated on
+            // both sides where they exist, so that a component an added
+            // operation starts using is not taken for a new type.
+            let mut also = uses(old, chunk);
+            also.extend(uses(new, chunk));
+            let (old_part, new_part) = std::thread::scope(|scope| {
+                let old_side = scope.spawn(|| surface_of(old, old_vendor.as_ref(), chunk, &also));
+                let new_part = surface_of(new, new_vendor.as_ref(), chunk, &also);
+                let old_part = old_side.join().unwrap_or_else(|_| {
+                    Err(old
+                        .doc
+                        .error_at(&[], format!("vendor {name}"), "code generation failed"))
+                });
+                (old_part, new_part)
             });
-            (old_surface, new_surface)
-        });
-        let (old_surface, new_surface) = (old_surface?, new_surface?);
+            old_surface.items.extend(old_part?.items);
+            new_surface.items.extend(new_part?.items);
+        }
         let changes = surface::compare(&old_surface, &new_surface);
         if !changes.is_empty() {
             out.push(VendorRust {

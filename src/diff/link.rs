@@ -16,12 +16,11 @@
 //! them in the vendor's module ([`codegen::short_type_name`]), compared
 //! loosely (case, `_` and `-` aside) with the Rust type names.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::generated::{OpKey, VendorRust};
 use super::revision::Revision;
 use super::surface::{ItemKind, RustChange, Surface};
-use super::syntax;
 use super::wire::{Behaviour, Found};
 use super::{Bump, Change, Impact, Level, Rule, Side};
 use crate::codegen;
@@ -47,7 +46,7 @@ struct Anchor {
 }
 
 /// What a Rust item belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Owner {
     Server,
     /// typify's `types::defaults` module of default values.
@@ -66,7 +65,7 @@ struct Index {
     methods: BTreeMap<String, OpKey>,
     /// Builder struct name → its operation.
     builders: BTreeMap<String, OpKey>,
-    /// Type name → the operations whose builders name it.
+    /// Type name (loose) → the operations whose builders name it.
     type_ops: BTreeMap<String, BTreeSet<OpKey>>,
 }
 
@@ -113,14 +112,15 @@ impl Index {
                 let Some(op) = index.builders.get(builder).cloned() else {
                     continue;
                 };
-                for name in &types {
-                    if syntax::mentions(&item.signature, name) {
-                        index
-                            .type_ops
-                            .entry(name.clone())
-                            .or_default()
-                            .insert(op.clone());
-                    }
+                let words = item
+                    .signature
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'));
+                for word in words.filter(|w| types.contains(*w)) {
+                    index
+                        .type_ops
+                        .entry(loose(word))
+                        .or_default()
+                        .insert(op.clone());
                 }
             }
         }
@@ -153,16 +153,6 @@ impl Index {
             }
             _ => Owner::Vendor,
         }
-    }
-
-    /// The operations whose builders name `type_name` or a type it is
-    /// named after (typify names inline types after their parent).
-    fn ops_of_type(&self, type_name: &str) -> BTreeSet<OpKey> {
-        self.type_ops
-            .iter()
-            .filter(|(name, _)| type_name.starts_with(name.as_str()))
-            .flat_map(|(_, ops)| ops.iter().cloned())
-            .collect()
     }
 }
 
@@ -245,16 +235,21 @@ pub(super) fn link(
         found.into_iter().map(|f| (f.change, f.behaviour)).unzip();
     let mut explained: Vec<Vec<&RustChange>> = vec![Vec::new(); changes.len()];
     let mut unexplained: BTreeMap<(String, Owner), Vec<&RustChange>> = BTreeMap::new();
+    let mut report_owners: HashMap<Owner, Owner> = HashMap::new();
     for vendor in rust {
         let index = Index::read(&vendor.vendor, [&vendor.old, &vendor.new]);
+        let of_vendor = (0..changes.len())
+            .filter(|i| changes[*i].vendor.as_deref() == Some(vendor.vendor.as_str()));
+        let by_anchor = Anchors::new(&anchors, of_vendor);
+        report_owners.clear();
         for rc in &vendor.changes {
             let owner = index.owner(&vendor.vendor, &rc.path);
-            let of_vendor: Vec<usize> = (0..changes.len())
-                .filter(|i| changes[*i].vendor.as_deref() == Some(vendor.vendor.as_str()))
-                .collect();
-            let found = candidates(&of_vendor, &anchors, &owner, rc, &index);
+            let found = candidates(&by_anchor, &owner, rc, &index);
             if found.is_empty() {
-                let owner = report_owner(&vendor.vendor, owner, old, new);
+                let owner = report_owners
+                    .entry(owner.clone())
+                    .or_insert_with(|| report_owner(&vendor.vendor, owner, old, new))
+                    .clone();
                 unexplained
                     .entry((vendor.vendor.clone(), owner))
                     .or_default()
@@ -274,89 +269,134 @@ pub(super) fn link(
     changes
 }
 
-/// The document changes (indices) that explain `rc`.
-fn candidates(
-    of_vendor: &[usize],
-    anchors: &[Anchor],
-    owner: &Owner,
-    rc: &RustChange,
-    index: &Index,
-) -> Vec<usize> {
-    // A vendor added or removed explains its whole module, beside the
-    // changes of its operations.
-    let mut found = matching(of_vendor, anchors, &|a| a.whole_vendor);
-    found.extend(by_owner(of_vendor, anchors, owner, rc, index));
-    found
+/// The document changes of one vendor, indexed by what they are anchored
+/// on, so that each Rust difference finds its changes by lookups.
+#[derive(Default)]
+struct Anchors {
+    whole: Vec<usize>,
+    server: Vec<usize>,
+    defaults: Vec<usize>,
+    under_op: HashMap<OpKey, Vec<usize>>,
+    /// By operation touched, for changes not anchored on a component.
+    ops_untyped: HashMap<OpKey, Vec<usize>>,
+    ops: HashMap<OpKey, Vec<usize>>,
+    /// By loose type name; with the change's loose member, if any.
+    types: HashMap<String, Vec<(usize, Option<String>)>>,
 }
 
-/// The changes among `of_vendor` whose anchor passes `f`.
-fn matching(of_vendor: &[usize], anchors: &[Anchor], f: &dyn Fn(&Anchor) -> bool) -> Vec<usize> {
-    of_vendor
-        .iter()
-        .copied()
-        .filter(|i| f(&anchors[*i]))
-        .collect()
+impl Anchors {
+    fn new(anchors: &[Anchor], of_vendor: impl Iterator<Item = usize>) -> Anchors {
+        let mut out = Anchors::default();
+        for i in of_vendor {
+            let a = &anchors[i];
+            if a.whole_vendor {
+                out.whole.push(i);
+            }
+            if a.server {
+                out.server.push(i);
+            }
+            if a.default {
+                out.defaults.push(i);
+            }
+            if let Some(key) = &a.under_op {
+                out.under_op.entry(key.clone()).or_default().push(i);
+            }
+            for key in &a.ops {
+                out.ops.entry(key.clone()).or_default().push(i);
+                if a.type_names.is_empty() {
+                    out.ops_untyped.entry(key.clone()).or_default().push(i);
+                }
+            }
+            for t in &a.type_names {
+                let member = a.member.as_deref().map(loose);
+                out.types.entry(t.clone()).or_default().push((i, member));
+            }
+        }
+        out
+    }
+}
+
+/// The document changes (indices) that explain `rc`.
+fn candidates(anchors: &Anchors, owner: &Owner, rc: &RustChange, index: &Index) -> Vec<usize> {
+    // A vendor added or removed explains its whole module, beside the
+    // changes of its operations.
+    let mut found = anchors.whole.clone();
+    found.extend(by_owner(anchors, owner, rc, index));
+    found
 }
 
 /// The changes that explain a difference of `owner`: for a type, the best
 /// tier of matches (same type and property, same type, an inline type of one
 /// of its properties, a type named after it, then the operations whose
 /// builders name it).
-fn by_owner(
-    of_vendor: &[usize],
-    anchors: &[Anchor],
-    owner: &Owner,
-    rc: &RustChange,
-    index: &Index,
-) -> Vec<usize> {
-    let pick = |f: &dyn Fn(&Anchor) -> bool| matching(of_vendor, anchors, f);
+fn by_owner(anchors: &Anchors, owner: &Owner, rc: &RustChange, index: &Index) -> Vec<usize> {
+    let get =
+        |map: &HashMap<OpKey, Vec<usize>>, key: &OpKey| map.get(key).cloned().unwrap_or_default();
     match owner {
-        Owner::Server => pick(&|a| a.server),
-        Owner::Defaults => pick(&|a| a.default),
+        Owner::Server => anchors.server.clone(),
+        Owner::Defaults => anchors.defaults.clone(),
         Owner::Vendor => Vec::new(),
         Owner::Op(key) => {
-            let here = pick(&|a| a.under_op.as_ref() == Some(key));
+            let here = get(&anchors.under_op, key);
             if !here.is_empty() {
                 return here;
             }
-            pick(&|a| a.ops.contains(key))
+            get(&anchors.ops, key)
         }
         Owner::Type(name) => {
-            let name = loose(name);
+            let owned = loose(name);
+            let name = owned.as_str();
             let member = match rc.item.kind {
                 ItemKind::Field => rc.item.wire.clone(),
                 _ => rc.path.rsplit("::").next().map(str::to_owned),
             };
             let member = member.map(|m| loose(&m));
-            let tiers: [&dyn Fn(&Anchor) -> bool; 4] = [
-                &|a| a.type_names.contains(&name) && a.member.as_deref().map(loose) == member,
-                &|a| a.type_names.contains(&name),
-                &|a| match &a.member {
-                    Some(m) => a
-                        .type_names
-                        .iter()
-                        .any(|t| name == format!("{t}{}", loose(m))),
-                    None => false,
-                },
-                &|a| a.type_names.iter().any(|t| name.starts_with(t.as_str())),
-            ];
-            for tier in tiers {
-                let found = pick(tier);
-                if !found.is_empty() {
-                    return found;
-                }
-            }
-            let ops: BTreeSet<OpKey> = index
-                .type_ops
-                .keys()
-                .filter(|t| name.starts_with(&loose(t)))
-                .flat_map(|t| index.ops_of_type(t))
+            let of = |t: &str| anchors.types.get(t).map(Vec::as_slice).unwrap_or_default();
+            // The shorter names this one starts with (the longest first).
+            let prefixes = || (1..name.len()).rev().map(|n| &name[..n]);
+            let same: Vec<usize> = of(name)
+                .iter()
+                .filter(|(_, m)| *m == member)
+                .map(|(i, _)| *i)
                 .collect();
-            let inline = pick(&|a| a.under_op.as_ref().is_some_and(|k| ops.contains(k)));
+            if !same.is_empty() {
+                return same;
+            }
+            let same: Vec<usize> = of(name).iter().map(|(i, _)| *i).collect();
+            if !same.is_empty() {
+                return same;
+            }
+            let inline: Vec<usize> = prefixes()
+                .flat_map(|t| {
+                    of(t).iter().filter(move |(_, m)| {
+                        m.as_deref()
+                            .is_some_and(|m| name.len() == t.len() + m.len() && name.ends_with(m))
+                    })
+                })
+                .map(|(i, _)| *i)
+                .collect();
             if !inline.is_empty() {
                 return inline;
             }
-            pick(&|a| a.type_names.is_empty() && a.ops.iter().any(|k| ops.contains(k)))
+            let named_after: Vec<usize> = prefixes()
+                .flat_map(|t| of(t).iter().map(|(i, _)| *i))
+                .collect();
+            if !named_after.is_empty() {
+                return named_after;
+            }
+            let mut ops: BTreeSet<OpKey> = BTreeSet::new();
+            for t in std::iter::once(name).chain(prefixes()) {
+                if let Some(found) = index.type_ops.get(t) {
+                    ops.extend(found.iter().cloned());
+                }
+            }
+            let here: Vec<usize> = ops.iter().flat_map(|k| get(&anchors.under_op, k)).collect();
+            if !here.is_empty() {
+                return here;
+            }
+            ops.iter()
+                .flat_map(|k| get(&anchors.ops_untyped, k))
+                .collect()
         }
     }
 }
@@ -599,6 +639,9 @@ mod tests {
             Owner::Type("Thing".to_owned())
         );
         assert_eq!(index.owner("v", "v::DEFAULT_BASE_URL"), Owner::Server);
-        assert!(index.ops_of_type("ThingName").contains(&key));
+        assert!(
+            index.type_ops["thing"].contains(&key),
+            "the builder names `Thing`"
+        );
     }
 }
