@@ -1,7 +1,8 @@
 //! Generates the vendor clients from `openapi/invitations.yaml` into `OUT_DIR`.
 //!
-//! Thin on purpose: read the document, hand it to the generation module that
-//! the library shares (`src/codegen.rs`), write one file per vendor. A broken
+//! Thin on purpose: read the document (and the files it refers to), hand it
+//! to the generation module that the library shares (`src/codegen/`), write
+//! one file per vendor. A broken
 //! document stops the build with one message naming the file, the line and
 //! the problem.
 
@@ -16,7 +17,7 @@ const DOCUMENT: &str = "openapi/invitations.yaml";
 fn main() {
     // Regenerate when the document (or anything beside it) changes; edits to
     // the hand-written facade in `src/` do not rerun generation. Cargo reruns
-    // the script anyway when `src/codegen.rs`, part of the script, changes.
+    // the script anyway when `src/codegen/`, part of the script, changes.
     println!("cargo::rerun-if-changed=openapi");
 
     if let Err(message) = run() {
@@ -37,8 +38,20 @@ fn run() -> Result<(), String> {
     let path = manifest_dir.join(DOCUMENT);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("{DOCUMENT}: cannot read the document: {e}"))?;
-    let modules = codegen::generate(DOCUMENT, &text, &codegen::Options::default())
-        .map_err(|e| e.to_string())?;
+    // Other files the document refers to are read from its folder.
+    let folder = path
+        .parent()
+        .ok_or("the document has no folder")?
+        .to_owned();
+    let load =
+        |relative: &str| std::fs::read_to_string(folder.join(relative)).map_err(|e| e.to_string());
+    let (modules, files) =
+        codegen::generate_with(DOCUMENT, &text, &codegen::Options::default(), Some(&load))
+            .map_err(|e| e.to_string())?;
+    // Files outside `openapi/` are watched one by one.
+    for file in files.iter().filter(|f| f.starts_with("..")) {
+        println!("cargo::rerun-if-changed=openapi/{file}");
+    }
     for module in modules {
         for (name, code) in [
             (format!("{}.rs", module.vendor), module.code),

@@ -194,3 +194,84 @@ fn two_operations_with_one_rust_method_are_refused() {
         "the operationId gives the method `acme::Client::list_things`, which operation GET /other-things (list_things) already has",
     );
 }
+
+/// Other files are read through the loader given to the generator: a chain
+/// of references that comes back to itself, and a pointer into a file that
+/// has nothing there, are errors at the `$ref` that starts them.
+#[test]
+fn references_to_other_files_that_cannot_resolve_are_refused_at_their_line() {
+    let root = "\
+openapi: 3.0.3
+info:
+  title: split
+  version: '1'
+servers:
+  - url: https://acme.test
+    x-vendor: acme
+paths:
+  /things:
+    get:
+      tags: [acme]
+      operationId: acme_list_things
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                $ref: 'a.yaml#/Thing'
+";
+    let files = |a: &'static str| {
+        move |path: &str| match path {
+            "a.yaml" => Ok(a.to_owned()),
+            "b.yaml" => Ok("Other:\n  $ref: 'a.yaml#/Thing'\nThing:\n  type: string\n".to_owned()),
+            other => Err(format!("no such file: {other}")),
+        }
+    };
+    let generate = |a: &'static str| {
+        let load = files(a);
+        codegen::generate_with(
+            "openapi/split.yaml",
+            root,
+            &codegen::Options::default(),
+            Some(&load),
+        )
+    };
+    // A cycle: a.yaml#/Thing → b.yaml#/Other → a.yaml#/Thing.
+    let error = generate("Thing:\n  $ref: 'b.yaml#/Other'\n").unwrap_err();
+    let shown = error.to_string();
+    assert!(shown.starts_with("openapi/split.yaml:19: "), "{shown}");
+    assert!(
+        shown.contains(
+            "starts a cycle of references: a.yaml#/Thing → b.yaml#/Other → a.yaml#/Thing"
+        ),
+        "{shown}"
+    );
+    // A pointer to nothing.
+    let error = generate("Other:\n  type: string\n").unwrap_err();
+    assert!(
+        error.to_string().starts_with("openapi/split.yaml:19: #/paths/~1things/get/responses/200/content/application~1json/schema: $ref `a.yaml#/Thing` points to nothing"),
+        "{error}"
+    );
+    // A bad file is named with its own line.
+    let error = generate("Thing: [unclosed\n").unwrap_err();
+    assert_eq!(error.file, "openapi/a.yaml", "{error}");
+    // And a good one generates: the target became a component.
+    let (modules, files) =
+        generate("Thing:\n  type: object\n  properties:\n    name:\n      type: string\n").unwrap();
+    assert_eq!(files, ["a.yaml"]);
+    assert!(
+        modules[0].code.contains("pub struct Thing"),
+        "{}",
+        modules[0].code
+    );
+    // Without a loader, another file cannot be read.
+    let error =
+        codegen::generate("openapi/split.yaml", root, &codegen::Options::default()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("points to another file, and no files can be read here"),
+        "{error}"
+    );
+}

@@ -1065,3 +1065,134 @@ fn ignore_files_accept_changes_and_cannot_rot() {
         "error: accepted.yaml:4: no change has the id `request-min-length-tighter`"
     );
 }
+
+/// A document split over files is diffed from git revisions, each file read
+/// at its revision: a change made only in the other file is found.
+#[test]
+fn a_split_document_is_diffed_from_git_revisions() {
+    let dir = git_repo("diff-split");
+    let base = std::fs::read_to_string(data().join("base.yaml")).unwrap();
+    // `AcmeError` moves to `openapi/errors.yaml`.
+    let error = "    AcmeError:\n      type: object\n      required: [errors]\n      properties:\n        errors:\n          type: array\n          items:\n            type: string\n";
+    assert!(base.contains(error));
+    let root = base.replace(error, "").replace(
+        "'#/components/schemas/AcmeError'",
+        "'errors.yaml#/AcmeError'",
+    );
+    let errors = |extra: &str| {
+        format!(
+            "AcmeError:\n  type: object\n  required: [errors]\n  properties:\n    errors:\n      type: array\n      items:\n        type: string\n{extra}"
+        )
+    };
+    let commit = |message: &str| {
+        for args in [
+            &["add", "-A"][..],
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "commit",
+                "--quiet",
+                "-m",
+                message,
+            ],
+        ] {
+            let status = Command::new("git")
+                .args(args)
+                .current_dir(&dir)
+                .status()
+                .unwrap();
+            assert!(status.success(), "git {args:?}");
+        }
+    };
+    std::fs::write(dir.join("openapi/invitations.yaml"), &root).unwrap();
+    std::fs::write(dir.join("openapi/errors.yaml"), errors("")).unwrap();
+    commit("split");
+    // The split itself changes nothing: bundled, it is the same document.
+    let output = invitations(
+        &[
+            "diff",
+            "HEAD~1:openapi/invitations.yaml",
+            "HEAD:openapi/invitations.yaml",
+            "--format",
+            "json",
+        ],
+        &dir,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["semver"], "none", "{report}");
+    assert_eq!(report["changes"], serde_json::json!([]), "{report}");
+
+    // A property added in the other file only, committed.
+    std::fs::write(
+        dir.join("openapi/errors.yaml"),
+        errors("    code:\n      type: string\n"),
+    )
+    .unwrap();
+    commit("error code");
+    let output = invitations(
+        &[
+            "diff",
+            "HEAD~1:openapi/invitations.yaml",
+            "HEAD:openapi/invitations.yaml",
+            "--format",
+            "json",
+        ],
+        &dir,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let ids: Vec<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["response-property-added"], "{report}");
+    assert_eq!(report["semver"], "major");
+
+    // The old revision's file as it was then, not as it is now: reversed.
+    let output = invitations(
+        &[
+            "diff",
+            "HEAD:openapi/invitations.yaml",
+            "HEAD~1:openapi/invitations.yaml",
+            "--format",
+            "json",
+        ],
+        &dir,
+    );
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        report["changes"][0]["id"], "response-property-removed",
+        "{report}"
+    );
+
+    // A file missing at a revision is named.
+    let output = invitations(
+        &[
+            "diff",
+            "HEAD~2:openapi/invitations.yaml",
+            "openapi/invitations.yaml",
+        ],
+        &dir,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    std::fs::remove_file(dir.join("openapi/errors.yaml")).unwrap();
+    let output = invitations(
+        &[
+            "diff",
+            "HEAD:openapi/invitations.yaml",
+            "openapi/invitations.yaml",
+        ],
+        &dir,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("cannot read `errors.yaml`"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -64,24 +64,41 @@ fn build_script() -> PathBuf {
 
 /// Runs the build script on a copy of the crate whose document is `text`.
 fn run_build_script(name: &str, text: &str) -> std::process::Output {
+    run_build_script_with(name, text, &[]).0
+}
+
+/// Runs the build script on a copy of the crate whose document is `text`,
+/// with more files (paths relative to the crate); returns its output and the
+/// generated Hybridbox module, if any.
+fn run_build_script_with(
+    name: &str,
+    text: &str,
+    files: &[(&str, &str)],
+) -> (std::process::Output, Option<String>) {
     let root =
         std::env::temp_dir().join(format!("invitations-build-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("openapi")).unwrap();
     std::fs::create_dir_all(root.join("out")).unwrap();
     std::fs::write(root.join("openapi/invitations.yaml"), text).unwrap();
+    for (path, content) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
     let output = Command::new(build_script())
         .env("CARGO_MANIFEST_DIR", &root)
         .env("OUT_DIR", root.join("out"))
         .output()
         .unwrap();
-    let generated = root.join("out/hybridbox.rs").exists();
+    let module = std::fs::read_to_string(root.join("out/hybridbox.rs")).ok();
+    let generated = module.is_some();
     std::fs::remove_dir_all(&root).unwrap();
     assert_eq!(
         generated,
         output.stdout.windows(13).all(|w| w != b"cargo::error=")
     );
-    output
+    (output, module)
 }
 
 #[test]
@@ -112,4 +129,100 @@ fn build_script_generates_from_the_real_document_and_watches_only_openapi() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     let reruns: Vec<&str> = stdout.lines().filter(|l| l.contains("rerun-if")).collect();
     assert_eq!(reruns, ["cargo::rerun-if-changed=openapi"]);
+}
+
+/// A document split over several files builds as the one document does:
+/// the same generated code, and the build watches the files outside
+/// `openapi/` as well.
+#[test]
+fn a_document_split_over_files_generates_the_same_code() {
+    let whole = include_str!("../openapi/invitations.yaml");
+    // `HybridboxAssignmentRequest` moves to `openapi/schemas/assignments.yaml`,
+    // and its closed enums to `shared/kinds.yaml`, outside `openapi/`.
+    let start = whole.find("    HybridboxAssignmentRequest:\n").unwrap();
+    let end = start
+        + whole[start..]
+            .find("    HybridboxResendInvitationRequest:")
+            .unwrap();
+    let moved = &whole[start..end];
+    let root = whole.replace(moved, "").replace(
+        "$ref: '#/components/schemas/HybridboxAssignmentRequest'",
+        "$ref: 'schemas/assignments.yaml#/components/schemas/HybridboxAssignmentRequest'",
+    );
+    let assignments = format!(
+        "components:\n  schemas:\n{}",
+        moved
+            .replace(
+                "'#/components/schemas/HybridboxKnownGrantKind'",
+                "'../../shared/kinds.yaml#/HybridboxKnownGrantKind'"
+            )
+            .replace(
+                "'#/components/schemas/HybridboxKnownResourceType'",
+                "'../../shared/kinds.yaml#/HybridboxKnownResourceType'"
+            )
+    );
+    let kinds = ["HybridboxKnownGrantKind", "HybridboxKnownResourceType"]
+        .iter()
+        .map(|name| {
+            let start = whole.find(&format!("    {name}:\n")).unwrap();
+            let block: String = whole[start..]
+                .lines()
+                .enumerate()
+                .take_while(|(i, l)| *i == 0 || l.starts_with("      "))
+                .map(|(_, l)| format!("{}\n", &l[4..]))
+                .collect();
+            block
+        })
+        .collect::<String>();
+    assert!(!root.contains("HybridboxAssignmentRequest:\n"));
+    let (output, module) = run_build_script_with(
+        "split",
+        &root,
+        &[
+            ("openapi/schemas/assignments.yaml", &assignments),
+            ("shared/kinds.yaml", &kinds),
+        ],
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let (_, whole_module) = run_build_script_with("whole", whole, &[]);
+    assert_eq!(module, whole_module, "{stdout}");
+    let reruns: Vec<&str> = stdout.lines().filter(|l| l.contains("rerun-if")).collect();
+    assert_eq!(
+        reruns,
+        [
+            "cargo::rerun-if-changed=openapi",
+            "cargo::rerun-if-changed=openapi/../shared/kinds.yaml"
+        ]
+    );
+}
+
+/// A file that is not there: one cargo error naming the `$ref`'s file and
+/// line.
+#[test]
+fn a_missing_file_is_one_cargo_error_at_its_reference() {
+    let whole = include_str!("../openapi/invitations.yaml");
+    let root = whole.replacen(
+        "$ref: '#/components/schemas/HybridboxAssignmentRequest'",
+        "$ref: 'schemas/missing.yaml#/components/schemas/HybridboxAssignmentRequest'",
+        1,
+    );
+    let line = root
+        .lines()
+        .position(|l| l.contains("schemas/missing.yaml"))
+        .unwrap()
+        + 1;
+    let (output, module) = run_build_script_with("missing", &root, &[]);
+    assert!(module.is_none());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let errors: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("cargo::error="))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stdout}");
+    let wanted = format!("cargo::error=openapi/invitations.yaml:{line}: ");
+    assert!(errors[0].starts_with(&wanted), "{stdout}");
+    assert!(
+        errors[0].contains("cannot read `schemas/missing.yaml`"),
+        "{stdout}"
+    );
 }

@@ -6,7 +6,7 @@
 //! Exit codes: 0 normally, 1 when a change at or above `--fail-on` is found,
 //! 2 for bad input (unreadable file, unknown revision, invalid document).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -85,9 +85,15 @@ fn main() -> ExitCode {
 
 /// Runs `diff`; `Ok(true)` when a change reaches `--fail-on`.
 fn run(args: &DiffArgs) -> Result<bool, String> {
-    let old = read_revision(&args.old)?;
-    let new = read_revision(&args.new)?;
-    let mut report = diff::compare(&args.old, &old, &args.new, &new).map_err(|e| e.to_string())?;
+    let (old, old_origin) = read_revision(&args.old)?;
+    let (new, new_origin) = read_revision(&args.new)?;
+    let old_load = |path: &str| old_origin.load(path);
+    let new_load = |path: &str| new_origin.load(path);
+    let mut report = diff::compare_with(
+        (&args.old, &old, Some(&old_load)),
+        (&args.new, &new, Some(&new_load)),
+    )
+    .map_err(|e| e.to_string())?;
     if let Some(file) = &args.ignore {
         let text =
             std::fs::read_to_string(file).map_err(|e| format!("cannot read `{file}`: {e}"))?;
@@ -95,7 +101,10 @@ fn run(args: &DiffArgs) -> Result<bool, String> {
         diff::ignore::apply(&mut report, &ignore);
     }
     let code = if args.code {
-        Some(code_diff(&args.old, &old, &args.new, &new)?)
+        Some(code_diff(
+            (&args.old, &old, &old_load),
+            (&args.new, &new, &new_load),
+        )?)
     } else {
         None
     };
@@ -127,18 +136,71 @@ fn repository_path(spec: &str) -> &str {
     spec.split_once(':').map_or(spec, |(_, path)| path)
 }
 
-/// Reads a revision: an existing file, else `REV:path` through `git show`.
-fn read_revision(spec: &str) -> Result<String, String> {
+/// Where a revision's files are: a folder on disk, or a folder at a git
+/// revision.
+enum Origin {
+    Folder(PathBuf),
+    Git { rev: String, dir: String },
+}
+
+impl Origin {
+    /// Reads a file the document refers to, by its path relative to the
+    /// document's folder.
+    fn load(&self, relative: &str) -> Result<String, String> {
+        match self {
+            Origin::Folder(folder) => {
+                std::fs::read_to_string(folder.join(relative)).map_err(|e| e.to_string())
+            }
+            Origin::Git { rev, dir } => git_show(rev, &join(dir, relative)),
+        }
+    }
+}
+
+/// `a/b` joined with `../c` → `a/c`.
+fn join(dir: &str, relative: &str) -> String {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
+/// Reads a revision: an existing file, else `REV:path` through `git show`;
+/// with where the other files it refers to are.
+fn read_revision(spec: &str) -> Result<(String, Origin), String> {
     if Path::new(spec).is_file() {
-        return std::fs::read_to_string(spec).map_err(|e| format!("cannot read `{spec}`: {e}"));
+        let text =
+            std::fs::read_to_string(spec).map_err(|e| format!("cannot read `{spec}`: {e}"))?;
+        let folder = Path::new(spec).parent().unwrap_or(Path::new("")).to_owned();
+        return Ok((text, Origin::Folder(folder)));
     }
     let Some((rev, path)) = spec.split_once(':').filter(|(rev, _)| !rev.is_empty()) else {
         return Err(format!(
             "cannot read `{spec}`: no such file (a git revision is written `REV:path`)"
         ));
     };
+    let text = git_show(rev, path)?;
+    let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned();
+    Ok((
+        text,
+        Origin::Git {
+            rev: rev.to_owned(),
+            dir,
+        },
+    ))
+}
+
+/// The text of `path` at git revision `rev`.
+fn git_show(rev: &str, path: &str) -> Result<String, String> {
+    let spec = format!("{rev}:{path}");
     let output = Command::new("git")
-        .args(["show", "--no-textconv", spec])
+        .args(["show", "--no-textconv", &spec])
         .output()
         .map_err(|e| format!("cannot run `git show {spec}`: {e}"))?;
     if !output.status.success() {
@@ -159,18 +221,17 @@ fn read_revision(spec: &str) -> Result<String, String> {
 /// whose code differs. Both revisions are generated under the same name so
 /// that the name in the generated header does not show up as a change.
 fn code_diff(
-    old_name: &str,
-    old: &str,
-    new_name: &str,
-    new: &str,
+    old: (&str, &str, codegen::Loader<'_>),
+    new: (&str, &str, codegen::Loader<'_>),
 ) -> Result<Vec<render::CodeDiff>, String> {
-    let label = new_name.rsplit_once(':').map_or(new_name, |(_, p)| p);
+    let label = new.0.rsplit_once(':').map_or(new.0, |(_, p)| p);
     let options = codegen::Options::default();
-    let generate = |name: &str, text: &str| {
-        codegen::generate(label, text, &options)
+    let generate = |(name, text, load): (&str, &str, codegen::Loader<'_>)| {
+        codegen::generate_with(label, text, &options, Some(load))
+            .map(|(modules, _)| modules)
             .map_err(|e| format!("cannot generate code from `{name}`: {e}"))
     };
-    let (old, new) = (generate(old_name, old)?, generate(new_name, new)?);
+    let (old, new) = (generate(old)?, generate(new)?);
     let mut vendors: Vec<&str> = old.iter().map(|m| m.vendor.as_str()).collect();
     for m in &new {
         if !vendors.contains(&m.vendor.as_str()) {

@@ -31,12 +31,14 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
+mod bundle;
 mod checks;
 mod emit;
 mod lines;
 mod responses;
 mod unsupported;
 
+pub use bundle::Loader;
 pub use emit::enum_values;
 use emit::{remove_client_new, seal_mock_trait};
 pub use lines::LineIndex;
@@ -127,23 +129,39 @@ pub fn generate(
     text: &str,
     options: &Options,
 ) -> Result<Vec<VendorCode>, GenerateError> {
-    let doc = Document::parse(file, text)?;
+    generate_with(file, text, options, None).map(|(modules, _)| modules)
+}
+
+/// [`generate`] for a document that may refer to other files (relative
+/// `$ref`s), read with `load`; returns the modules and the paths of the
+/// other files read, relative to the document's folder.
+pub fn generate_with(
+    file: &str,
+    text: &str,
+    options: &Options,
+    load: Option<Loader<'_>>,
+) -> Result<(Vec<VendorCode>, Vec<String>), GenerateError> {
+    let doc = Document::parse_with(file, text, load)?;
     doc.check()?;
-    doc.vendors()?
+    let modules = doc
+        .vendors()?
         .iter()
         .map(|vendor| {
             let spec = doc.vendor_spec(vendor, &|_| true, &BTreeSet::new())?;
             doc.generate_vendor(vendor, &spec, options)
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((modules, doc.files))
 }
 
 /// A parsed document, with what is needed to point at places in its text.
 pub struct Document<'a> {
     file: &'a str,
     text: &'a str,
-    /// The document as JSON.
+    /// The document as JSON, with what other files it refers to copied in.
     pub root: Value,
+    /// The other files the document refers to, relative to its folder.
+    pub files: Vec<String>,
 }
 
 /// A vendor declared by a `servers` entry with `x-vendor`.
@@ -230,6 +248,17 @@ impl<'a> Document<'a> {
     /// Parses the text as YAML (JSON is YAML too) and checks that it is an
     /// OpenAPI 3.0.x document whose local `$ref`s all resolve.
     pub fn parse(file: &'a str, text: &'a str) -> Result<Self, GenerateError> {
+        Self::parse_with(file, text, None)
+    }
+
+    /// [`Document::parse`] for a document that may refer to other files:
+    /// relative `$ref`s are read with `load` and bundled into the document
+    /// (see `bundle.rs`); without a loader they are an error.
+    pub fn parse_with(
+        file: &'a str,
+        text: &'a str,
+        load: Option<Loader<'_>>,
+    ) -> Result<Self, GenerateError> {
         let root: Value = serde_yaml::from_str(text).map_err(|e| {
             let location = e.location();
             GenerateError {
@@ -244,8 +273,22 @@ impl<'a> Document<'a> {
                 source: Some(Box::new(e)),
             }
         })?;
-        let doc = Document { file, text, root };
-        doc.check_version()?;
+        // The version first: a 3.1 document is refused as such.
+        let unbundled = Document {
+            file,
+            text,
+            root,
+            files: Vec::new(),
+        };
+        unbundled.check_version()?;
+        let mut root = unbundled.root;
+        let files = bundle::bundle(file, text, &mut root, load)?;
+        let doc = Document {
+            file,
+            text,
+            root,
+            files,
+        };
         doc.check_refs()?;
         Ok(doc)
     }

@@ -212,10 +212,22 @@ pub fn compare(
     new_name: &str,
     new_text: &str,
 ) -> Result<Report, GenerateError> {
+    compare_with((old_name, old_text, None), (new_name, new_text, None))
+}
+
+/// One revision to compare: its name (for errors), its text, and how to read
+/// the other files it refers to, if it may refer to any.
+pub type Source<'s> = (&'s str, &'s str, Option<crate::codegen::Loader<'s>>);
+
+/// [`compare`] for documents that may refer to other files: each revision's
+/// files are read with its own loader (the diff reads a git revision's
+/// files from that revision).
+pub fn compare_with(old: Source<'_>, new: Source<'_>) -> Result<Report, GenerateError> {
+    let ((old_name, old_text, old_load), (new_name, new_text, new_load)) = (old, new);
     // Both revisions are read (parsed and checked) at once.
     let (old, new) = std::thread::scope(|scope| {
-        let old = scope.spawn(|| Revision::read(old_name, old_text));
-        let new = Revision::read(new_name, new_text);
+        let old = scope.spawn(|| Revision::read(old_name, old_text, old_load));
+        let new = Revision::read(new_name, new_text, new_load);
         (old.join(), new)
     });
     let old = old.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;

@@ -29,8 +29,12 @@ pub(super) struct Operation {
 }
 
 impl<'a> Revision<'a> {
-    pub(super) fn read(name: &'a str, text: &'a str) -> Result<Self, GenerateError> {
-        let doc = Document::parse(name, text)?;
+    pub(super) fn read(
+        name: &'a str,
+        text: &'a str,
+        load: Option<codegen::Loader<'_>>,
+    ) -> Result<Self, GenerateError> {
+        let doc = Document::parse_with(name, text, load)?;
         doc.check()?;
         let vendors = doc.vendors()?;
         let mut operations = Vec::new();
