@@ -136,11 +136,11 @@ fn repository_path(spec: &str) -> &str {
     spec.split_once(':').map_or(spec, |(_, path)| path)
 }
 
-/// Where a revision's files are: a folder on disk, or a folder at a git
-/// revision.
+/// Where a revision's files are: a folder on disk, or beside the document
+/// (`path`) at a git revision.
 enum Origin {
     Folder(PathBuf),
-    Git { rev: String, dir: String },
+    Git { rev: String, path: String },
 }
 
 impl Origin {
@@ -151,24 +151,9 @@ impl Origin {
             Origin::Folder(folder) => {
                 std::fs::read_to_string(folder.join(relative)).map_err(|e| e.to_string())
             }
-            Origin::Git { rev, dir } => git_show(rev, &join(dir, relative)),
+            Origin::Git { rev, path } => git_show(rev, &codegen::resolve_path(path, relative)),
         }
     }
-}
-
-/// `a/b` joined with `../c` → `a/c`.
-fn join(dir: &str, relative: &str) -> String {
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for part in relative.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    parts.join("/")
 }
 
 /// Reads a revision: an existing file, else `REV:path` through `git show`;
@@ -186,12 +171,11 @@ fn read_revision(spec: &str) -> Result<(String, Origin), String> {
         ));
     };
     let text = git_show(rev, path)?;
-    let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir).to_owned();
     Ok((
         text,
         Origin::Git {
             rev: rev.to_owned(),
-            dir,
+            path: path.to_owned(),
         },
     ))
 }

@@ -132,9 +132,10 @@ fn error_in(file: &str, text: &str, at: &[String], message: String) -> GenerateE
     }
 }
 
-/// `a/b/../c.yaml` relative to the folder of `from` (both relative to the
-/// root's folder), normalised; `..` may leave the root's folder.
-fn resolve_path(from: &str, relative: &str) -> String {
+/// The path of `relative` (`b/../c.yaml`), written in the file `from`, as
+/// both are relative to the same folder, normalised; `..` may leave that
+/// folder.
+pub fn resolve_path(from: &str, relative: &str) -> String {
     let mut parts: Vec<&str> = from.split('/').collect();
     parts.pop(); // the file itself
     for part in relative.split('/') {

@@ -38,7 +38,7 @@ mod lines;
 mod responses;
 mod unsupported;
 
-pub use bundle::Loader;
+pub use bundle::{Loader, resolve_path};
 pub use emit::enum_values;
 use emit::{remove_client_new, seal_mock_trait};
 pub use lines::LineIndex;

@@ -13,41 +13,52 @@ pub(super) fn non_exhaustive(attrs: &[syn::Attribute]) -> bool {
     attrs.iter().any(|a| a.path().is_ident("non_exhaustive"))
 }
 
-/// Whether a `#[serde(...)]` attribute holds the bare flag `name`.
-pub(super) fn serde_flag(attrs: &[syn::Attribute], name: &str) -> bool {
-    let mut found = false;
+/// The items of the `#[serde(...)]` attributes: each name, with its value
+/// when it is a string (`rename = "x"`).
+fn serde_items(attrs: &[syn::Attribute]) -> Vec<(String, Option<String>)> {
+    let mut items = Vec::new();
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident(name) {
-                found = true;
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let _ = meta.parse_nested_meta(|_| Ok(()));
+            let name = meta
+                .path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            if meta.input.peek(syn::Token![=]) {
+                let value: syn::Expr = meta.value()?.parse()?;
+                let text = match value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => Some(s.value()),
+                    _ => None,
+                };
+                items.push((name, text));
+            } else {
+                if meta.input.peek(syn::token::Paren) {
+                    let _ = meta.parse_nested_meta(|_| Ok(()));
+                }
+                items.push((name, None));
             }
             Ok(())
         });
     }
-    found
+    items
+}
+
+/// Whether a `#[serde(...)]` attribute holds the bare flag `name`.
+pub(super) fn serde_flag(attrs: &[syn::Attribute], name: &str) -> bool {
+    serde_items(attrs)
+        .iter()
+        .any(|(item, value)| item == name && value.is_none())
 }
 
 /// The `rename = "..."` of a `#[serde(...)]` attribute.
 pub(super) fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
-    let mut found = None;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                let value: syn::LitStr = meta.value()?.parse()?;
-                found = Some(value.value());
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let _ = meta.parse_nested_meta(|_| Ok(()));
-            }
-            Ok(())
-        });
-    }
-    found
+    serde_items(attrs)
+        .into_iter()
+        .find(|(item, _)| item == "rename")
+        .and_then(|(_, value)| value)
 }
 
 /// progenitor documents each client method with the request it sends:

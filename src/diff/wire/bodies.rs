@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::{At, Context, Diff, Direction, Place, Site};
+use super::{At, Context, Diff, Direction, FAILS_BEFORE_SENDING, Place, Site};
 use crate::diff::Level::{Breaking, Info, Warning};
 use crate::diff::revision::{Operation, Revision, is_success, json_pointer, seg};
 use crate::diff::rules::Rule;
@@ -29,10 +29,7 @@ impl Diff<'_, '_> {
                         Place::New(&n_at),
                         "the request body was added",
                         (Breaking, "requests without a body are refused"),
-                        Some((
-                            Breaking,
-                            "calls that worked fail before sending until it is set",
-                        )),
+                        Some(FAILS_BEFORE_SENDING),
                     );
                 } else {
                     self.emit(

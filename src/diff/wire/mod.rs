@@ -133,6 +133,13 @@ enum Place<'p> {
     },
 }
 
+/// The behaviour of a call once a required parameter or body is added: code
+/// that compiled still compiles, and the call fails before sending.
+const FAILS_BEFORE_SENDING: (Level, &str) = (
+    Level::Breaking,
+    "calls that worked fail before sending until it is set",
+);
+
 /// A change of behaviour of the generated client that its API does not show,
 /// with how serious it is (see [`Diff::emit`]).
 pub(super) type Behaviour = (Level, String);

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{At, Context, Diff, Direction, Place, Site, is_deprecated};
+use super::{At, Context, Diff, Direction, FAILS_BEFORE_SENDING, Place, Site, is_deprecated};
 use crate::diff::Level::{Breaking, Info, Warning};
 use crate::diff::revision::{Operation, seg};
 use crate::diff::rules::Rule;
@@ -35,10 +35,7 @@ impl Diff<'_, '_> {
                         Place::New(n_at),
                         format!("{place} parameter `{name}` became required"),
                         (Breaking, "requests without it are refused"),
-                        Some((
-                            Breaking,
-                            "calls that worked fail before sending until it is set",
-                        )),
+                        Some(FAILS_BEFORE_SENDING),
                     );
                 }
                 (true, false) => {
@@ -103,10 +100,7 @@ impl Diff<'_, '_> {
                     Place::New(n_at),
                     format!("{place} parameter `{name}` was added (required)"),
                     (Breaking, "requests without it are refused"),
-                    Some((
-                        Breaking,
-                        "calls that worked fail before sending until it is set",
-                    )),
+                    Some(FAILS_BEFORE_SENDING),
                 );
             } else {
                 self.emit(
