@@ -8,40 +8,43 @@
 //! The steps, each of which reports a [`GenerateError`] naming the file, the
 //! line where it can be found and the place in the document:
 //! 1. parse the YAML and check that it is OpenAPI 3.0.x;
-//! 2. check that every local `$ref` points at something;
+//! 2. bundle what other files it refers to (`bundle.rs`) and check that
+//!    every `$ref` points at something;
 //! 3. check the document ([`Document::check`], in `checks.rs`): operation ids
 //!    and vendor tags, path parameters, schema types, one success and one
 //!    error type per operation (`responses.rs` models how progenitor sorts
 //!    responses), and the constructs progenitor cannot generate
 //!    (`unsupported.rs`);
-//! 4. split the document per vendor (operations by their vendor tag, servers by
-//!    `x-vendor`), keeping only the components each vendor reaches and dropping
-//!    the vendor prefix from component names and operation ids;
+//! 4. split the document per vendor (`split.rs`: operations by their vendor
+//!    tag, servers by `x-vendor`), keeping only the components each vendor
+//!    reaches and dropping the vendor prefix from component names and
+//!    operation ids;
 //! 5. emit an open enum for each schema marked `x-open-enum` and point
 //!    progenitor at it (`emit.rs`);
-//! 6. run progenitor (builder interface), catching any panic, edit its output
+//! 6. run progenitor (builder interface), catching any panic (`panics.rs`,
+//!    which also pins a panic to its operation), edit its output
 //!    (`emit.rs`: no panicking `Client::new`, a sealed mock trait) and format
 //!    it with prettyplease.
 //!
 //! Errors name lines through `lines.rs`, a one-pass index of the text.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
 
 mod bundle;
 mod checks;
 mod emit;
 mod lines;
+mod panics;
 mod responses;
+mod split;
 mod unsupported;
 
 pub use bundle::{Loader, resolve_path};
 pub use emit::enum_values;
 use emit::{remove_client_new, seal_mock_trait};
 pub use lines::LineIndex;
+use panics::run_progenitor;
 pub use responses::{ResponseRole, response_role, responses_with_role};
 
 use proc_macro2::TokenStream;
@@ -472,115 +475,6 @@ impl<'a> Document<'a> {
             })
     }
 
-    /// The part of the document one vendor's client is generated from: its
-    /// operations, its server, the components they reach, with the vendor
-    /// prefix dropped from component names and operation ids.
-    ///
-    /// `keep` chooses the operations (all of them for the vendor's client; the
-    /// diff generates only those a change touches); the components are those
-    /// the kept operations reach, and those of `also` (`#/components/...`
-    /// pointers) that the document has, with what they reach.
-    pub fn vendor_spec(
-        &self,
-        vendor: &Vendor,
-        keep: &dyn Fn(&OperationRef<'_>) -> bool,
-        also: &BTreeSet<String>,
-    ) -> Result<Value, GenerateError> {
-        let vendors = self.vendors()?;
-        let mut paths = Map::new();
-        for op in self.operations() {
-            let operation_id = self.operation_id(&op)?;
-            if self.vendor_of(&op, &vendors)?.name != vendor.name || !keep(&op) {
-                continue;
-            }
-            let mut operation = op.operation.clone();
-            let short = short_operation_id(&vendor.name, operation_id);
-            operation.insert("operationId".to_owned(), Value::String(short.to_owned()));
-            let item = paths
-                .entry(op.path.clone())
-                .or_insert_with(|| {
-                    let mut item = self.root["paths"][&op.path]
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default();
-                    item.retain(|k, _| !METHODS.contains(&k.as_str()));
-                    Value::Object(item)
-                })
-                .as_object_mut()
-                .expect("path items are objects");
-            item.insert(op.method.clone(), Value::Object(operation));
-        }
-
-        // The components the kept operations reach, transitively.
-        let also: Vec<Value> = also
-            .iter()
-            .map(|target| serde_json::json!({ "$ref": target }))
-            .collect();
-        let reached = self.reached(&Value::Array(vec![
-            Value::Object(paths.clone()),
-            Value::Array(also),
-        ]));
-        let mut components = Map::new();
-        let mut renames = BTreeMap::new();
-        if let Some(all) = self.root.get("components").and_then(Value::as_object) {
-            for (kind, entries) in all {
-                let Some(entries) = entries.as_object() else {
-                    continue;
-                };
-                let mut kept = Map::new();
-                for (name, value) in entries {
-                    let pointer = format!("#/components/{kind}/{name}");
-                    // Security schemes are named by operations, not by `$ref`.
-                    if kind != "securitySchemes" && !reached.contains(&pointer) {
-                        continue;
-                    }
-                    let short = short_type_name(&vendor.name, name);
-                    if kept.contains_key(short) {
-                        return Err(self.error_at(
-                            &["components", kind, name],
-                            pointer,
-                            format!("`{name}` and another {kind} entry both become `{short}` in the `{}` module", vendor.name),
-                        ));
-                    }
-                    renames.insert(pointer, format!("#/components/{kind}/{short}"));
-                    kept.insert(short.to_owned(), value.clone());
-                }
-                components.insert(kind.clone(), Value::Object(kept));
-            }
-        }
-
-        let mut spec = Map::new();
-        for key in ["openapi", "info"] {
-            if let Some(v) = self.root.get(key) {
-                spec.insert(key.to_owned(), v.clone());
-            }
-        }
-        spec.insert(
-            "servers".to_owned(),
-            Value::Array(vec![self.root["servers"][vendor.server_index].clone()]),
-        );
-        spec.insert("paths".to_owned(), Value::Object(paths));
-        spec.insert("components".to_owned(), Value::Object(components));
-        let mut spec = Value::Object(spec);
-        rename_refs(&mut spec, &renames);
-        Ok(spec)
-    }
-
-    /// The `$ref` targets `value` reaches, transitively (`#/components/...`).
-    pub fn reached(&self, value: &Value) -> BTreeSet<String> {
-        let mut reached = BTreeSet::new();
-        let mut queue = Vec::new();
-        collect_refs(value, &mut Vec::new(), &mut queue);
-        while let Some((_, target)) = queue.pop() {
-            if reached.insert(target.clone())
-                && let Some(value) = self.root.pointer(target.trim_start_matches('#'))
-            {
-                collect_refs(value, &mut Vec::new(), &mut queue);
-            }
-        }
-        reached
-    }
-
     /// A vendor's part of the document ([`Document::vendor_spec`]) read as
     /// progenitor reads it; refuses what is not a valid OpenAPI 3.0 object.
     fn openapi(&self, vendor: &Vendor, spec: &Value) -> Result<openapiv3::OpenAPI, GenerateError> {
@@ -740,53 +634,6 @@ impl<'a> Document<'a> {
             prettyplease::unparse(file)
         )
     }
-
-    /// progenitor panicked: find the operation it panicked on by generating
-    /// each operation alone, and report the panic with that place.
-    fn explain_panic(
-        &self,
-        vendor: &Vendor,
-        spec: &Value,
-        settings: &progenitor::GenerationSettings,
-        message: &str,
-    ) -> GenerateError {
-        let paths = spec
-            .get("paths")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        for (path, item) in &paths {
-            for method in METHODS {
-                let Some(op) = item.get(method) else { continue };
-                let mut single_item = item.as_object().cloned().unwrap_or_default();
-                single_item.retain(|k, _| !METHODS.contains(&k.as_str()) || k == method);
-                let mut single = spec.clone();
-                single["paths"] =
-                    Value::Object(Map::from_iter([(path.clone(), Value::Object(single_item))]));
-                let Ok(openapi) = serde_json::from_value::<openapiv3::OpenAPI>(single) else {
-                    continue;
-                };
-                if run_progenitor(settings, |g| g.generate_tokens(&openapi)).is_err() {
-                    let original = self.root["paths"][path][method].as_object();
-                    let op_ref = OperationRef {
-                        path: path.clone(),
-                        method: method.to_owned(),
-                        operation: original.or(op.as_object()).expect("operations are objects"),
-                    };
-                    return self.error_at(
-                        &["paths", path, method],
-                        op_ref.describe(),
-                        format!("progenitor failed on this operation (it panicked: {message})"),
-                    );
-                }
-            }
-        }
-        self.error_at(
-            &[],
-            format!("vendor {}", vendor.name),
-            format!("progenitor failed on this vendor's document (it panicked: {message})"),
-        )
-    }
 }
 
 fn is_module_name(name: &str) -> bool {
@@ -859,62 +706,4 @@ fn collect_refs(value: &Value, at: &mut Vec<String>, out: &mut Vec<(Vec<String>,
         }
         _ => {}
     }
-}
-
-fn rename_refs(value: &mut Value, renames: &BTreeMap<String, String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                if key == "$ref" {
-                    if let Some(new) = child.as_str().and_then(|t| renames.get(t)) {
-                        *child = Value::String(new.clone());
-                    }
-                } else {
-                    rename_refs(child, renames);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|c| rename_refs(c, renames)),
-        _ => {}
-    }
-}
-
-thread_local! {
-    static CAPTURED_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
-    static CAPTURING: RefCell<bool> = const { RefCell::new(false) };
-}
-
-/// Runs progenitor, turning a panic into `Err(message)` without printing a
-/// backtrace. Panics on other threads still reach the previous hook.
-fn run_progenitor(
-    settings: &progenitor::GenerationSettings,
-    run: impl FnOnce(&mut progenitor::Generator) -> Result<TokenStream, progenitor::Error>,
-) -> Result<Result<TokenStream, progenitor::Error>, String> {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if CAPTURING.with(|c| *c.borrow()) {
-                let message = info
-                    .payload()
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".to_owned());
-                CAPTURED_PANIC.with(|c| *c.borrow_mut() = Some(message));
-            } else {
-                previous(info);
-            }
-        }));
-    });
-    CAPTURING.with(|c| *c.borrow_mut() = true);
-    let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        run(&mut progenitor::Generator::new(settings))
-    }));
-    CAPTURING.with(|c| *c.borrow_mut() = false);
-    result.map_err(|_| {
-        CAPTURED_PANIC
-            .with(|c| c.borrow_mut().take())
-            .unwrap_or_else(|| "unknown panic".to_owned())
-    })
 }
