@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{At, Context, Diff, Direction, Place, Site};
+use super::{At, Context, Diff, Direction, Place, Site, key_place};
 use crate::diff::Level::{Breaking, Info, Warning};
 use crate::diff::revision::{Revision, seg};
 use crate::diff::rules::Rule;
@@ -210,11 +210,7 @@ impl Diff<'_, '_> {
             Some(v @ Value::Bool(_)) => v.to_string(),
             Some(_) => "a schema".to_owned(),
         };
-        let place = if new.get("additionalProperties").is_some() {
-            seg(&here.new, &["additionalProperties"])
-        } else {
-            here.new.clone()
-        };
+        let place = key_place(new, here, "additionalProperties");
         self.emit(
             ctx,
             rule,

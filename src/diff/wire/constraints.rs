@@ -12,7 +12,7 @@
 
 use serde_json::Value;
 
-use super::{At, Context, Diff, Direction, Place, is_deprecated};
+use super::{At, Context, Diff, Direction, Place, is_deprecated, key_place};
 use crate::diff::Level::{Breaking, Info, Warning};
 use crate::diff::revision::seg;
 use crate::diff::rules::Rule;
@@ -226,6 +226,14 @@ fn movement(kind: Kind, key: &str, old: &Value, new: &Value) -> Option<Move> {
     }
 }
 
+/// The value of `key` in a schema for messages, `none` when absent.
+fn shown(schema: &Value, key: &str) -> String {
+    schema
+        .get(key)
+        .map(Value::to_string)
+        .unwrap_or_else(|| "none".to_owned())
+}
+
 fn order(tightened: bool, loosened: bool) -> Option<Move> {
     match (tightened, loosened) {
         (true, _) => Some(Move::Tightened),
@@ -269,14 +277,7 @@ impl Diff<'_, '_> {
         new: &Value,
         here: &At,
     ) {
-        // Where the key now is, else the schema.
-        let place = |key: &str| -> Vec<String> {
-            if new.get(key).is_some() {
-                seg(&here.new, &[key])
-            } else {
-                here.new.clone()
-            }
-        };
+        let place = |key: &str| key_place(new, here, key);
         for limit in LIMITS {
             let Some(moved) = movement(limit.kind, limit.key, old, new) else {
                 continue;
@@ -288,11 +289,7 @@ impl Diff<'_, '_> {
                 (Move::Changed, Some([req, resp])) => dir.pick(req, resp),
                 (Move::Changed, None) => continue,
             };
-            let show = |s: &Value| {
-                s.get(limit.key)
-                    .map(Value::to_string)
-                    .unwrap_or_else(|| "none".to_owned())
-            };
+            let show = |s: &Value| shown(s, limit.key);
             self.emit(
                 ctx,
                 rule,
@@ -308,11 +305,7 @@ impl Diff<'_, '_> {
             );
         }
         if old.get("default") != new.get("default") {
-            let show = |s: &Value| {
-                s.get("default")
-                    .map(Value::to_string)
-                    .unwrap_or_else(|| "none".to_owned())
-            };
+            let show = |s: &Value| shown(s, "default");
             self.emit(
                 ctx,
                 dir.pick(Rule::RequestDefaultChanged, Rule::ResponseDefaultChanged),

@@ -53,6 +53,16 @@ pub(super) fn changes(old: &Revision<'_>, new: &Revision<'_>) -> Vec<Found> {
     diff.changes.into_values().collect()
 }
 
+/// Where a change to `key` of the schema at `here` is reported: the key in
+/// the new schema, or the schema itself when the key is gone.
+fn key_place(new: &Value, here: &At, key: &str) -> Vec<String> {
+    if new.get(key).is_some() {
+        seg(&here.new, &[key])
+    } else {
+        here.new.clone()
+    }
+}
+
 /// Whether an operation, parameter or schema is marked `deprecated`.
 fn is_deprecated(value: &Value) -> bool {
     value.get("deprecated").and_then(Value::as_bool) == Some(true)
