@@ -949,6 +949,61 @@ fn the_diff_refuses_what_the_build_refuses() {
     }
 }
 
+/// What only openapiv3 refuses (progenitor would not read it), in a part the
+/// new revision changes: the diff checks what differs between the revisions
+/// and refuses it with the build's message, at the changed place.
+#[test]
+fn the_diff_refuses_what_openapiv3_refuses_where_the_document_changed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("openapi/invitations.yaml")).unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diff-openapiv3");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, from, to, place) in [
+        (
+            // A component no operation uses: progenitor never sees it, but
+            // the build refuses the document.
+            "unused-component",
+            "components:\n  securitySchemes:\n",
+            "components:\n  requestBodies:\n    Unused:\n      content: 7\n  securitySchemes:\n",
+            "components.requestBodies.Unused",
+        ),
+        (
+            // A response without its required description.
+            "response-without-description",
+            "        '201':\n          description: Successful operation; the created invitations.\n",
+            "        '201':\n",
+            "paths",
+        ),
+    ] {
+        assert!(text.contains(from), "{name}: the document changed");
+        let file = dir.join(format!("{name}.yaml"));
+        let file = file.to_str().unwrap();
+        let broken = text.replacen(from, to, 1);
+        std::fs::write(file, &broken).unwrap();
+        let Err(build_error) = invitations::codegen::generate(
+            file,
+            &broken,
+            &invitations::codegen::Options::default(),
+        ) else {
+            panic!("{name}: the build accepts it");
+        };
+        assert!(
+            build_error
+                .to_string()
+                .contains("not a valid openapi 3.0 object")
+                && build_error.to_string().contains(place),
+            "{name}: {build_error}"
+        );
+        let output = invitations(&["diff", "openapi/invitations.yaml", file], root);
+        assert_eq!(output.status.code(), Some(2), "{name}: {}", stderr(&output));
+        assert_eq!(
+            stderr(&output).trim(),
+            format!("error: {build_error}"),
+            "{name}"
+        );
+    }
+}
+
 /// `--format githubactions`: one workflow command per change, on the line
 /// of the document the change is in (the old one for what was removed), and
 /// a last notice with the bump.

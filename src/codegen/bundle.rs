@@ -52,11 +52,10 @@ pub(super) fn bundle(
     root: &mut Value,
     load: Option<Loader<'_>>,
 ) -> Result<Vec<String>, GenerateError> {
-    let mut refs = Vec::new();
-    super::collect_refs(root, &mut Vec::new(), &mut refs);
-    if refs.iter().all(|(_, target)| target.starts_with('#')) {
+    if super::ref_targets(root).iter().all(|t| t.starts_with('#')) {
         return Ok(Vec::new());
     }
+    let refs = super::collect_refs(root);
     let Some(load) = load else {
         let (at, target) = refs
             .iter()

@@ -6,30 +6,43 @@
 use std::collections::HashMap;
 
 /// The line of every key and sequence item of a block-style YAML text.
-#[derive(Clone, Debug, Default)]
-pub struct LineIndex {
-    lines: HashMap<Vec<String>, usize>,
+///
+/// A tree of the document's keys and items, in flat tables: each node is a
+/// line number, its keys are looked up by (parent, key) with the key
+/// borrowed from the text, and its items by (parent, index).
+#[derive(Clone, Debug)]
+pub struct LineIndex<'t> {
+    /// The line of each node; node 0 is the document.
+    lines: Vec<u32>,
+    /// How many items each node has (as a sequence).
+    items_of: Vec<u32>,
+    keys: HashMap<(u32, &'t str), u32>,
+    items: HashMap<(u32, u32), u32>,
 }
 
 /// A key or item on the path to the current line, with its indentation.
 struct Frame {
     indent: usize,
-    segment: String,
+    node: u32,
     item: bool,
 }
 
-impl LineIndex {
+impl<'t> LineIndex<'t> {
     /// Indexes `text`. Flow collections (`[a, b]`, `{a: b}`) count as values:
     /// their contents are not indexed, and a lookup inside one finds the key
     /// that holds it.
-    pub fn new(text: &str) -> LineIndex {
-        let mut lines = HashMap::new();
+    pub fn new(text: &'t str) -> LineIndex<'t> {
+        let mut index = LineIndex {
+            lines: vec![0],
+            items_of: vec![0],
+            keys: HashMap::new(),
+            items: HashMap::new(),
+        };
         let mut stack: Vec<Frame> = Vec::new();
-        // Next item index per sequence (by the path of its parent).
-        let mut counters: HashMap<Vec<String>, usize> = HashMap::new();
         // Inside a block scalar (`|`, `>`): lines indented deeper than this.
         let mut block: Option<usize> = None;
         for (number, raw) in text.lines().enumerate() {
+            let line = u32::try_from(number + 1).unwrap_or(u32::MAX);
             let content = raw.trim_start();
             if content.is_empty() {
                 continue;
@@ -55,16 +68,14 @@ impl LineIndex {
                 {
                     stack.pop();
                 }
-                let parent: Vec<String> = stack.iter().map(|f| f.segment.clone()).collect();
-                let counter = counters.entry(parent.clone()).or_insert(0);
-                let index = *counter;
-                *counter += 1;
-                let mut path = parent;
-                path.push(index.to_string());
-                lines.entry(path).or_insert(number + 1);
+                let parent = stack.last().map_or(0, |f| f.node);
+                let node = index.push(line);
+                let position = index.items_of[parent as usize];
+                index.items_of[parent as usize] += 1;
+                index.items.insert((parent, position), node);
                 stack.push(Frame {
                     indent,
-                    segment: index.to_string(),
+                    node,
                     item: true,
                 });
                 let after = rest[1..].trim_start();
@@ -78,41 +89,57 @@ impl LineIndex {
             while stack.last().is_some_and(|f| f.indent >= indent) {
                 stack.pop();
             }
-            let mut path: Vec<String> = stack.iter().map(|f| f.segment.clone()).collect();
-            path.push(key.clone());
-            // A new mapping here: its sequences count from zero again.
-            counters.remove(&path);
-            lines.entry(path).or_insert(number + 1);
+            let parent = stack.last().map_or(0, |f| f.node);
+            // A key met again (YAML forbids it; the first one is kept) gets
+            // a node of its own, outside the tree.
+            let node = index.push(line);
+            index.keys.entry((parent, key)).or_insert(node);
             stack.push(Frame {
                 indent,
-                segment: key,
+                node,
                 item: false,
             });
             if value.starts_with('|') || value.starts_with('>') {
                 block = Some(indent);
             }
         }
-        LineIndex { lines }
+        index
+    }
+
+    /// A new node on `line`.
+    fn push(&mut self, line: u32) -> u32 {
+        self.lines.push(line);
+        self.items_of.push(0);
+        u32::try_from(self.lines.len() - 1).unwrap_or(u32::MAX)
     }
 
     /// The 1-based line of the place at `segments` (object keys and array
     /// indices), or of the deepest of its parents the index has; `None` when
     /// not even the first segment is found.
     pub fn line<S: AsRef<str>>(&self, segments: &[S]) -> Option<usize> {
-        let path: Vec<String> = segments.iter().map(|s| s.as_ref().to_owned()).collect();
-        (1..=path.len())
-            .rev()
-            .find_map(|n| self.lines.get(&path[..n]).copied())
+        let mut node = 0;
+        let mut found = None;
+        for segment in segments {
+            let segment = segment.as_ref();
+            let child = self.keys.get(&(node, segment)).copied().or_else(|| {
+                let position = segment.parse::<u32>().ok()?;
+                self.items.get(&(node, position)).copied()
+            });
+            let Some(child) = child else { break };
+            node = child;
+            found = Some(self.lines[node as usize] as usize);
+        }
+        found
     }
 }
 
 /// `key: value` → (key, value) for a mapping line, quotes taken off the
 /// key; `None` for a line that is not `key:`.
-fn split_key(line: &str) -> Option<(String, &str)> {
+fn split_key(line: &str) -> Option<(&str, &str)> {
     let (key, rest) = match line.chars().next()? {
         quote @ ('\'' | '"') => {
             let end = line[1..].find(quote)? + 1;
-            (line[1..end].to_owned(), &line[end + 1..])
+            (&line[1..end], &line[end + 1..])
         }
         '{' | '[' => return None,
         _ => {
@@ -120,7 +147,7 @@ fn split_key(line: &str) -> Option<(String, &str)> {
                 .match_indices(':')
                 .map(|(i, _)| i)
                 .find(|&i| line[i + 1..].is_empty() || line[i + 1..].starts_with(' '))?;
-            (line[..at].trim_end().to_owned(), &line[at..])
+            (line[..at].trim_end(), &line[at..])
         }
     };
     let value = rest.trim_start().strip_prefix(':')?;
@@ -203,10 +230,10 @@ paths:
     fn keys_split_at_the_first_colon_before_a_space() {
         assert_eq!(
             split_key("url: https://a.test"),
-            Some(("url".to_owned(), "https://a.test"))
+            Some(("url", "https://a.test"))
         );
-        assert_eq!(split_key("'200':"), Some(("200".to_owned(), "")));
-        assert_eq!(split_key("a:b: c"), Some(("a:b".to_owned(), "c")));
+        assert_eq!(split_key("'200':"), Some(("200", "")));
+        assert_eq!(split_key("a:b: c"), Some(("a:b", "c")));
         assert_eq!(split_key("just text"), None);
     }
 }

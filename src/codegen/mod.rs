@@ -243,7 +243,7 @@ impl OperationRef<'_> {
     }
 }
 
-const METHODS: [&str; 8] = [
+pub(crate) const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
@@ -337,27 +337,27 @@ impl<'a> Document<'a> {
     }
 
     fn check_refs(&self) -> Result<(), GenerateError> {
-        let mut refs = Vec::new();
-        collect_refs(&self.root, &mut Vec::new(), &mut refs);
-        for (at, target) in refs {
-            let at_segments: Vec<&str> = at.iter().map(String::as_str).chain(["$ref"]).collect();
-            let place = json_pointer(&at);
-            let Some(pointer) = target.strip_prefix('#') else {
-                return Err(self.error_at(
-                    &at_segments,
-                    place,
-                    format!("$ref `{target}` points outside the document; only local references (`#/...`) are supported"),
-                ));
-            };
-            if self.root.pointer(pointer).is_none() {
-                return Err(self.error_at(
-                    &at_segments,
-                    place,
-                    format!("$ref `{target}` points to nothing: no such component in the document"),
-                ));
+        // The first `$ref` that is not local or points to nothing.
+        let mut bad = None;
+        walk_refs(&self.root, &mut Vec::new(), &mut |at, target| {
+            let dangles = target
+                .strip_prefix('#')
+                .is_none_or(|pointer| self.root.pointer(pointer).is_none());
+            if dangles && bad.is_none() {
+                bad = Some((steps_owned(at), target));
             }
-        }
-        Ok(())
+        });
+        let Some((at, target)) = bad else {
+            return Ok(());
+        };
+        let at_segments: Vec<&str> = at.iter().map(String::as_str).chain(["$ref"]).collect();
+        let place = json_pointer(&at);
+        let problem = if target.starts_with('#') {
+            "points to nothing: no such component in the document"
+        } else {
+            "points outside the document; only local references (`#/...`) are supported"
+        };
+        Err(self.error_at(&at_segments, place, format!("$ref `{target}` {problem}")))
     }
 
     /// The vendors, from the `servers` entries marked with `x-vendor`.
@@ -475,15 +475,24 @@ impl<'a> Document<'a> {
             })
     }
 
-    /// A vendor's part of the document ([`Document::vendor_spec`]) read as
-    /// progenitor reads it; refuses what is not a valid OpenAPI 3.0 object.
-    fn openapi(&self, vendor: &Vendor, spec: &Value) -> Result<openapiv3::OpenAPI, GenerateError> {
+    /// A vendor's part of the document ([`Document::vendor_spec`]), or the
+    /// whole document (`vendor` is `None`), read as progenitor reads it;
+    /// refuses what is not a valid OpenAPI 3.0 object.
+    fn openapi(
+        &self,
+        vendor: Option<&Vendor>,
+        spec: &Value,
+    ) -> Result<openapiv3::OpenAPI, GenerateError> {
         serde_path_to_error::deserialize(spec).map_err(|e| {
             let segments: Vec<String> = e.path().iter().map(|s| s.to_string()).collect();
             let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+            let place = match vendor {
+                Some(vendor) => format!("{} ({})", e.path(), vendor.name),
+                None => e.path().to_string(),
+            };
             let mut err = self.error_at(
                 &segments,
-                format!("{} ({})", e.path(), vendor.name),
+                place,
                 format!("not a valid openapi 3.0 object: {}", e.inner()),
             );
             err.source = Some(Box::new(e.into_inner()));
@@ -517,7 +526,7 @@ impl<'a> Document<'a> {
         options: &Options,
     ) -> Result<(syn::File, syn::File), GenerateError> {
         let open_enums = self.open_enums(vendor, spec)?;
-        let openapi = self.openapi(vendor, spec)?;
+        let openapi = self.openapi(Some(vendor), spec)?;
 
         let module_path = format!("{}::{}::types", options.crate_path, vendor.name);
         let mut settings = progenitor::GenerationSettings::new();
@@ -677,33 +686,73 @@ fn response_type_key(spec: &Value, response: &Value) -> String {
     }
 }
 
-/// Collects every `$ref` string under `value` with the path where it sits.
-fn collect_refs(value: &Value, at: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+/// A step into a document: an object's key or an array's index.
+enum Step<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+/// Calls `found` with every `$ref` string under `value` and the steps to
+/// where it sits, allocating nothing on the way.
+fn walk_refs<'v>(
+    value: &'v Value,
+    at: &mut Vec<Step<'v>>,
+    found: &mut dyn FnMut(&[Step<'v>], &'v str),
+) {
     match value {
         Value::Object(map) => {
             for (key, child) in map {
                 if key == "$ref" {
                     if let Some(target) = child.as_str() {
-                        out.push((at.clone(), target.to_owned()));
+                        found(at, target);
                     }
                     continue;
                 }
                 // Example values are data, not document structure.
-                if key == "value" && at.len() >= 2 && at[at.len() - 2] == "examples" {
+                if key == "value"
+                    && at.len() >= 2
+                    && matches!(at[at.len() - 2], Step::Key("examples"))
+                {
                     continue;
                 }
-                at.push(key.clone());
-                collect_refs(child, at, out);
+                at.push(Step::Key(key));
+                walk_refs(child, at, found);
                 at.pop();
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter().enumerate() {
-                at.push(i.to_string());
-                collect_refs(child, at, out);
+                at.push(Step::Index(i));
+                walk_refs(child, at, found);
                 at.pop();
             }
         }
         _ => {}
     }
+}
+
+/// Every `$ref` string under `value` with the path where it sits.
+fn collect_refs(value: &Value) -> Vec<(Vec<String>, String)> {
+    let mut out = Vec::new();
+    walk_refs(value, &mut Vec::new(), &mut |at, target| {
+        out.push((steps_owned(at), target.to_owned()));
+    });
+    out
+}
+
+/// A path of steps as its segments.
+fn steps_owned(at: &[Step<'_>]) -> Vec<String> {
+    at.iter()
+        .map(|step| match step {
+            Step::Key(key) => (*key).to_owned(),
+            Step::Index(i) => i.to_string(),
+        })
+        .collect()
+}
+
+/// Every `$ref` string under `value`.
+fn ref_targets(value: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    walk_refs(value, &mut Vec::new(), &mut |_, target| out.push(target));
+    out
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::{
-    Document, GenerateError, METHODS, OperationRef, Vendor, collect_refs, short_operation_id,
+    Document, GenerateError, METHODS, OperationRef, Vendor, ref_targets, short_operation_id,
     short_type_name,
 };
 
@@ -56,10 +56,8 @@ impl Document<'_> {
             .iter()
             .map(|target| serde_json::json!({ "$ref": target }))
             .collect();
-        let reached = self.reached(&Value::Array(vec![
-            Value::Object(paths.clone()),
-            Value::Array(also),
-        ]));
+        let paths = Value::Object(paths);
+        let reached = self.reached(&[&paths, &Value::Array(also)]);
         let mut components = Map::new();
         let mut renames = BTreeMap::new();
         if let Some(all) = self.root.get("components").and_then(Value::as_object) {
@@ -99,23 +97,23 @@ impl Document<'_> {
             "servers".to_owned(),
             Value::Array(vec![self.root["servers"][vendor.server_index].clone()]),
         );
-        spec.insert("paths".to_owned(), Value::Object(paths));
+        spec.insert("paths".to_owned(), paths);
         spec.insert("components".to_owned(), Value::Object(components));
         let mut spec = Value::Object(spec);
         rename_refs(&mut spec, &renames);
         Ok(spec)
     }
 
-    /// The `$ref` targets `value` reaches, transitively (`#/components/...`).
-    pub fn reached(&self, value: &Value) -> BTreeSet<String> {
+    /// The `$ref` targets `values` reach, transitively (`#/components/...`).
+    pub fn reached(&self, values: &[&Value]) -> BTreeSet<String> {
         let mut reached = BTreeSet::new();
-        let mut queue = Vec::new();
-        collect_refs(value, &mut Vec::new(), &mut queue);
-        while let Some((_, target)) = queue.pop() {
-            if reached.insert(target.clone())
-                && let Some(value) = self.root.pointer(target.trim_start_matches('#'))
-            {
-                collect_refs(value, &mut Vec::new(), &mut queue);
+        let mut queue: Vec<&str> = values.iter().flat_map(|v| ref_targets(v)).collect();
+        while let Some(target) = queue.pop() {
+            if !reached.contains(target) {
+                reached.insert(target.to_owned());
+                if let Some(value) = self.root.pointer(target.trim_start_matches('#')) {
+                    queue.extend(ref_targets(value));
+                }
             }
         }
         reached

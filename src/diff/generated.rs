@@ -3,8 +3,9 @@
 //! compared item by item.
 //!
 //! Only what a change can alter is generated: the operations whose
-//! definition differs between the revisions (the operation, its path item's
-//! parameters and every component it reaches, transitively), with the
+//! definition differs between the revisions (their fingerprints, made when a
+//! revision is read: the operation, its path item's parameters, every
+//! component it reaches, transitively, and the security schemes), with the
 //! components they reach. An operation that is the same in both revisions
 //! generates the same items in both, so leaving it out changes nothing in
 //! the comparison, and a 1,000-operation document with a few changes is
@@ -130,15 +131,11 @@ fn surface_of(
 /// The operations of `vendor` whose definition differs between the
 /// revisions, or that exist in one only.
 fn touched_operations(old: &Revision<'_>, new: &Revision<'_>, vendor: &str) -> BTreeSet<OpKey> {
-    let prints = |r: &Revision<'_>| -> BTreeMap<OpKey, String> {
+    let prints = |r: &Revision<'_>| -> BTreeMap<OpKey, u64> {
         r.operations
             .iter()
             .filter(|op| op.vendor == vendor)
-            .map(|op| {
-                let key = (op.method.clone(), op.path.clone());
-                let print = fingerprint(r, &key);
-                (key, print)
-            })
+            .map(|op| ((op.method.clone(), op.path.clone()), op.print))
             .collect()
     };
     let (o, n) = (prints(old), prints(new));
@@ -151,28 +148,13 @@ fn touched_operations(old: &Revision<'_>, new: &Revision<'_>, vendor: &str) -> B
 
 /// The components the `touched` operations of a revision reach.
 fn uses(r: &Revision<'_>, touched: &BTreeSet<OpKey>) -> BTreeSet<String> {
-    let values: Vec<Value> = touched
+    let values: Vec<&Value> = touched
         .iter()
         .filter(|(method, path)| r.doc.root["paths"][path].get(method).is_some())
-        .map(|(method, path)| {
+        .flat_map(|(method, path)| {
             let item = &r.doc.root["paths"][path];
-            Value::Array(vec![item["parameters"].clone(), item[method].clone()])
+            [&item["parameters"], &item[method]]
         })
         .collect();
-    r.doc.reached(&Value::Array(values))
-}
-
-/// Everything generation reads for one operation: the operation, its path
-/// item's parameters and the components it reaches.
-fn fingerprint(r: &Revision<'_>, (method, path): &OpKey) -> String {
-    let item = &r.doc.root["paths"][path];
-    let own = Value::Array(vec![item["parameters"].clone(), item[method].clone()]);
-    let mut out = own.to_string();
-    for target in r.doc.reached(&own) {
-        out.push_str(&target);
-        if let Some(value) = r.doc.root.pointer(target.trim_start_matches('#')) {
-            out.push_str(&value.to_string());
-        }
-    }
-    out
+    r.doc.reached(&values)
 }

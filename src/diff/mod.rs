@@ -239,6 +239,19 @@ pub fn compare_with(old: Source<'_>, new: Source<'_>) -> Result<Report, Generate
             unmatched_ignores: Vec::new(),
         });
     }
+    // What openapiv3 refuses, in what differs (the rest is in both).
+    let (old_checked, new_checked) = std::thread::scope(|scope| {
+        let old_checked = scope.spawn(|| {
+            old.doc
+                .check_openapi(&revision::differing_parts(&old, &new))
+        });
+        let new_checked = new
+            .doc
+            .check_openapi(&revision::differing_parts(&new, &old));
+        (old_checked.join(), new_checked)
+    });
+    old_checked.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    new_checked?;
     // The document comparison and the generation of both revisions (itself
     // on two threads) run side by side.
     let (wire, rust) = std::thread::scope(|scope| {

@@ -11,11 +11,99 @@ use crate::codegen::{self, Document, GenerateError};
 
 /// One parsed revision with its operations indexed.
 pub(super) struct Revision<'a> {
-    text: &'a str,
-    /// Where each place is in `text`, made on first use.
-    lines: std::sync::OnceLock<codegen::LineIndex>,
+    /// Where each place is in the text.
+    lines: codegen::LineIndex<'a>,
     pub(super) doc: Document<'a>,
     pub(super) operations: Vec<Operation>,
+}
+
+/// The parts of `this` revision that are not the same in `other`, each at
+/// its place, for [`Document::check_openapi`]: the top-level keys but
+/// `paths` and `components`, the operations whose fingerprint differs
+/// (with their path items' other keys) and the components that differ.
+/// What both revisions share was checked when the other revision was built.
+pub(super) fn differing_parts(this: &Revision<'_>, other: &Revision<'_>) -> Value {
+    let root = this.root();
+    let Some(top) = root.as_object() else {
+        return root.clone();
+    };
+    let mut part: serde_json::Map<String, Value> = top
+        .iter()
+        .filter(|(key, _)| !matches!(key.as_str(), "paths" | "components"))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let unchanged: std::collections::HashSet<(&str, &str, u64)> = other
+        .operations
+        .iter()
+        .map(|op| (op.method.as_str(), op.path.as_str(), op.print))
+        .collect();
+    let mut paths = serde_json::Map::new();
+    for op in &this.operations {
+        if unchanged.contains(&(op.method.as_str(), op.path.as_str(), op.print)) {
+            continue;
+        }
+        let item = paths.entry(op.path.clone()).or_insert_with(|| {
+            let mut item = this.path_item(op).as_object().cloned().unwrap_or_default();
+            item.retain(|key, _| !codegen::METHODS.contains(&key.as_str()));
+            Value::Object(item)
+        });
+        if let Value::Object(item) = item {
+            item.insert(op.method.clone(), this.op(op).clone());
+        }
+    }
+    part.insert("paths".to_owned(), Value::Object(paths));
+    if let Some(kinds) = root.get("components").and_then(Value::as_object) {
+        let mut components = serde_json::Map::new();
+        for (kind, entries) in kinds {
+            let Some(entries) = entries.as_object() else {
+                components.insert(kind.clone(), entries.clone());
+                continue;
+            };
+            let differing: serde_json::Map<String, Value> = entries
+                .iter()
+                .filter(|(name, value)| other.root()["components"][kind].get(*name) != Some(*value))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect();
+            components.insert(kind.clone(), Value::Object(differing));
+        }
+        part.insert("components".to_owned(), Value::Object(components));
+    }
+    Value::Object(part)
+}
+
+/// A hash of everything generation and the wire rules read for one
+/// operation: the operation, its path item's parameters, the components it
+/// reaches, transitively, each with its pointer, and the security schemes
+/// with the document's default `security` (schemes are named, not `$ref`ed).
+fn fingerprint(doc: &Document<'_>, path: &str, method: &str) -> u64 {
+    use std::hash::Hasher;
+    /// Feeds what `serde_json` writes to a hasher, without a string between.
+    struct Feed(std::collections::hash_map::DefaultHasher);
+    impl std::io::Write for Feed {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let item = &doc.root["paths"][path];
+    let own = [&item["parameters"], &item[method]];
+    let security = [
+        &doc.root["security"],
+        &doc.root["components"]["securitySchemes"],
+    ];
+    let mut feed = Feed(Default::default());
+    // Writing to a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut feed, &(own, security));
+    for target in doc.reached(&own) {
+        feed.0.write(target.as_bytes());
+        if let Some(value) = doc.root.pointer(target.trim_start_matches('#')) {
+            let _ = serde_json::to_writer(&mut feed, value);
+        }
+    }
+    feed.0.finish()
 }
 
 /// An operation of a revision, with what the comparison needs.
@@ -26,6 +114,10 @@ pub(super) struct Operation {
     pub(super) method: String,
     /// The path with its parameter names blanked: `/a/{}/b`.
     pub(super) shape: String,
+    /// A hash of everything generation and the wire rules read for the
+    /// operation ([`fingerprint`]): equal in both revisions when the
+    /// operation is unchanged.
+    pub(super) print: u64,
 }
 
 impl<'a> Revision<'a> {
@@ -35,7 +127,8 @@ impl<'a> Revision<'a> {
         load: Option<codegen::Loader<'_>>,
     ) -> Result<Self, GenerateError> {
         let doc = Document::parse_with(name, text, load)?;
-        doc.check()?;
+        // The OpenAPI object check is made on what differs (`differing_parts`).
+        doc.check_rules()?;
         let vendors = doc.vendors()?;
         let mut operations = Vec::new();
         for op in doc.operations() {
@@ -45,13 +138,13 @@ impl<'a> Revision<'a> {
                 id: id.to_owned(),
                 vendor,
                 shape: path_shape(&op.path),
+                print: fingerprint(&doc, &op.path, &op.method),
                 path: op.path,
                 method: op.method,
             });
         }
         Ok(Revision {
-            text,
-            lines: std::sync::OnceLock::new(),
+            lines: codegen::LineIndex::new(text),
             doc,
             operations,
         })
@@ -142,9 +235,7 @@ impl<'a> Revision<'a> {
 
     /// The 1-based line of a place, when it can be found.
     pub(super) fn line(&self, segments: &[String]) -> Option<usize> {
-        self.lines
-            .get_or_init(|| codegen::LineIndex::new(self.text))
-            .line(segments)
+        self.lines.line(segments)
     }
 
     /// Follows `$ref`s (and one-member `allOf`s): the schema's component name (if it is a reference),

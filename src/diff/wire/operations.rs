@@ -2,7 +2,7 @@
 //! `server-url-changed`, `path-*`, `operation-*`. Pairs the operations of
 //! the two revisions and hands each pair on to the other families.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
@@ -83,23 +83,31 @@ impl Diff<'_, '_> {
         let mut old_done = BTreeSet::new();
         let mut new_done = BTreeSet::new();
         // Same method and path (parameter names aside) first, then the same
-        // operationId at another path or method.
+        // operationId at another path or method; the first of several wins.
+        let mut by_shape: HashMap<(&str, &str), usize> = HashMap::new();
+        for (j, n) in new_ops.iter().enumerate().rev() {
+            by_shape.insert((&n.method, &n.shape), j);
+        }
         for (i, o) in old_ops.iter().enumerate() {
-            if let Some(j) = new_ops
-                .iter()
-                .position(|n| n.method == o.method && n.shape == o.shape)
-            {
+            if let Some(&j) = by_shape.get(&(o.method.as_str(), o.shape.as_str())) {
                 pairs.push((i, j));
                 old_done.insert(i);
                 new_done.insert(j);
+            }
+        }
+        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (j, n) in new_ops.iter().enumerate() {
+            if !new_done.contains(&j) {
+                by_id.entry(&n.id).or_default().push(j);
             }
         }
         for (i, o) in old_ops.iter().enumerate() {
             if old_done.contains(&i) {
                 continue;
             }
-            if let Some(j) =
-                (0..new_ops.len()).find(|j| !new_done.contains(j) && new_ops[*j].id == o.id)
+            if let Some(j) = by_id
+                .get(o.id.as_str())
+                .and_then(|js| js.iter().copied().find(|j| !new_done.contains(j)))
             {
                 pairs.push((i, j));
                 old_done.insert(i);
@@ -116,7 +124,13 @@ impl Diff<'_, '_> {
         self.unmatched(&removed, Side::Old);
         self.unmatched(&added, Side::New);
         for (i, j) in pairs {
-            self.operation(&old_ops[i], &new_ops[j]);
+            let (old, new) = (&old_ops[i], &new_ops[j]);
+            // Everything the rules read for the operation is in its
+            // fingerprint: the same operation at the same place is unchanged.
+            if old.print == new.print && old.path == new.path && old.method == new.method {
+                continue;
+            }
+            self.operation(old, new);
         }
     }
 
