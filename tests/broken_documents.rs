@@ -46,6 +46,19 @@ fn malformed_yaml_names_the_line_and_column() {
     );
 }
 
+/// YAML forbids a key written twice in one mapping; read into a map, the
+/// second would silently replace the first (here: the `GET /things`
+/// operation would vanish from the client).
+#[test]
+fn a_key_written_twice_is_refused_at_the_second() {
+    assert_error(
+        "duplicate_key",
+        23,
+        None,
+        "the key `/things` is written twice in one mapping (lines 9 and 23)",
+    );
+}
+
 #[test]
 fn openapi_3_1_is_refused_with_the_reason() {
     assert_error(

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::{GenerateError, LineIndex, json_pointer, lowercase_first};
+use super::{GenerateError, LineIndex, json_pointer};
 
 /// Reads a file of the document, given its path relative to the root
 /// document's folder (`/`-separated, normalised); `Err` says why not.
@@ -324,16 +324,13 @@ impl Bundler<'_> {
         let text = (self.load)(path).map_err(|why| {
             error_in(shown.0, shown.1, at, format!("cannot read `{path}`: {why}"))
         })?;
-        let root: Value = serde_yaml::from_str(&text).map_err(|e| {
-            let location = e.location();
-            GenerateError {
-                file: self.shown(path),
-                line: location.as_ref().map(|l| l.line()),
-                column: location.as_ref().map(|l| l.column()),
-                place: None,
-                message: format!("not valid yaml: {}", lowercase_first(&e.to_string())),
-                source: Some(Box::new(e)),
-            }
+        let root: Value = super::yaml::parse(&text).map_err(|e| GenerateError {
+            file: self.shown(path),
+            line: e.line,
+            column: e.column,
+            place: None,
+            message: format!("not valid yaml: {}", e.message),
+            source: Some(Box::new(e.source)),
         })?;
         self.files.insert(path.to_owned(), File { text, root });
         Ok(())

@@ -135,7 +135,7 @@ impl<'t> LineIndex<'t> {
 
 /// `key: value` → (key, value) for a mapping line, quotes taken off the
 /// key; `None` for a line that is not `key:`.
-fn split_key(line: &str) -> Option<(&str, &str)> {
+pub(super) fn split_key(line: &str) -> Option<(&str, &str)> {
     let (key, rest) = match line.chars().next()? {
         quote @ ('\'' | '"') => {
             let end = line[1..].find(quote)? + 1;

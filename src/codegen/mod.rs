@@ -7,7 +7,8 @@
 //!
 //! The steps, each of which reports a [`GenerateError`] naming the file, the
 //! line where it can be found and the place in the document:
-//! 1. parse the YAML and check that it is OpenAPI 3.0.x;
+//! 1. parse the YAML (`yaml.rs`, which refuses a key written twice) and
+//!    check that it is OpenAPI 3.0.x;
 //! 2. bundle what other files it refers to (`bundle.rs`) and check that
 //!    every `$ref` points at something;
 //! 3. check the document ([`Document::check`], in `checks.rs`): operation ids
@@ -39,6 +40,7 @@ mod panics;
 mod responses;
 mod split;
 mod unsupported;
+mod yaml;
 
 pub use bundle::{Loader, resolve_path};
 pub use emit::enum_values;
@@ -46,6 +48,7 @@ use emit::{remove_client_new, seal_mock_trait};
 pub use lines::LineIndex;
 use panics::run_progenitor;
 pub use responses::{ResponseRole, response_role, responses_with_role};
+pub use yaml::{Invalid as InvalidYaml, parse as parse_yaml};
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -262,19 +265,13 @@ impl<'a> Document<'a> {
         text: &'a str,
         load: Option<Loader<'_>>,
     ) -> Result<Self, GenerateError> {
-        let root: Value = serde_yaml::from_str(text).map_err(|e| {
-            let location = e.location();
-            GenerateError {
-                file: file.to_owned(),
-                line: location.as_ref().map(|l| l.line()),
-                column: location.as_ref().map(|l| l.column()),
-                place: None,
-                message: format!(
-                    "the document is not valid yaml: {}",
-                    lowercase_first(&e.to_string())
-                ),
-                source: Some(Box::new(e)),
-            }
+        let root: Value = yaml::parse(text).map_err(|e| GenerateError {
+            file: file.to_owned(),
+            line: e.line,
+            column: e.column,
+            place: None,
+            message: format!("the document is not valid yaml: {}", e.message),
+            source: Some(Box::new(e.source)),
         })?;
         // The version first: a 3.1 document is refused as such.
         let unbundled = Document {

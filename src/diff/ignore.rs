@@ -87,11 +87,11 @@ impl IgnoreFile {
             message,
             source: None,
         };
-        let root: Value = serde_yaml::from_str(text).map_err(|e| IgnoreError {
+        let root: Value = crate::codegen::parse_yaml(text).map_err(|e| IgnoreError {
             file: file.to_owned(),
-            line: e.location().map(|l| l.line()),
-            message: format!("not valid yaml: {e}"),
-            source: Some(e),
+            line: e.line,
+            message: format!("not valid yaml: {}", e.message),
+            source: Some(e.source),
         })?;
         let items = match &root {
             Value::Null => {
