@@ -53,6 +53,14 @@ pub trait TokenSource: fmt::Debug + Send + Sync {
     /// [`token`](TokenSource::token) gets a fresh one. A source that was
     /// already refreshed since (by another request) keeps its newer token.
     fn invalidate<'a>(&'a self, rejected: &'a SecretToken) -> BoxFuture<'a, ()>;
+
+    /// Extra root certificates (PEM blocks) the client was built with
+    /// ([`ClientBuilder::add_root_certificate_pem`](crate::ClientBuilder::add_root_certificate_pem)),
+    /// for the source's own https requests. Called when a client is built,
+    /// before it asks for a token. The default ignores them.
+    fn trust_root_certificates(&self, pems: &[Vec<u8>]) {
+        let _ = pems;
+    }
 }
 
 /// How a client authenticates.
@@ -113,6 +121,25 @@ impl Auth {
     /// Whether requests carry credentials.
     pub fn is_some(&self) -> bool {
         !matches!(self.0, Kind::None)
+    }
+
+    /// Passes the client's extra root certificates to a token source.
+    pub(crate) fn trust_root_certificates(&self, pems: &[Vec<u8>]) {
+        if let Kind::Source(source) = &self.0 {
+            source.trust_root_certificates(pems);
+        }
+    }
+
+    /// A fixed token that cannot be sent as a header value.
+    pub(crate) fn check_fixed(&self) -> Result<(), AuthError> {
+        match &self.0 {
+            Kind::Bearer(token) => {
+                reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+                    .map(drop)
+                    .map_err(|_| AuthError::InvalidToken)
+            }
+            Kind::None | Kind::Source(_) => Ok(()),
+        }
     }
 
     /// Whether a rejected token can be replaced by another.
@@ -197,6 +224,9 @@ pub enum AuthError {
         /// The OAuth `error` code and description it gave, if any.
         reason: Option<String>,
     },
+    /// A token that cannot be sent: it is not a valid `Authorization`
+    /// header value (a control character, a line break).
+    InvalidToken,
     /// The token endpoint's answer is not a usable token response.
     TokenResponse {
         /// The token endpoint.
@@ -235,6 +265,9 @@ impl fmt::Display for AuthError {
                     None => Ok(()),
                 }
             }
+            AuthError::InvalidToken => f.write_str(
+                "the token is not a valid authorization header value; nothing was sent",
+            ),
             AuthError::TokenResponse { endpoint, .. } => {
                 write!(
                     f,
@@ -253,7 +286,8 @@ impl std::error::Error for AuthError {
             AuthError::TokenResponse { source, .. } => Some(source),
             AuthError::MissingVariable { .. }
             | AuthError::InvalidEndpoint { .. }
-            | AuthError::TokenRefused { .. } => None,
+            | AuthError::TokenRefused { .. }
+            | AuthError::InvalidToken => None,
         }
     }
 }

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, AuthError};
 use crate::hooks::Inner;
+use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
 use crate::tls::{self, Roots};
 
@@ -92,6 +93,7 @@ pub struct ClientBuilder<C> {
     connect_timeout: Option<Duration>,
     user_agent: String,
     roots: Roots,
+    rate_limit: Option<RateLimit>,
     client: PhantomData<fn() -> C>,
 }
 
@@ -105,6 +107,7 @@ impl<C: GeneratedClient> ClientBuilder<C> {
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             roots: Roots::default(),
+            rate_limit: None,
             client: PhantomData,
         }
     }
@@ -154,6 +157,15 @@ impl<C: GeneratedClient> ClientBuilder<C> {
         self
     }
 
+    /// Spaces the client's requests so that the server never sees more than
+    /// `limit.count()` in any window of `limit.period()` (default: no
+    /// limit). The client and its clones share the limit; retries count.
+    /// See [`RateLimit`].
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
     /// Checks the settings and builds the client.
     ///
     /// # Errors
@@ -172,6 +184,9 @@ impl<C: GeneratedClient> ClientBuilder<C> {
         if self.auth.is_some() && !may_carry_credentials(&url) {
             return Err(BuildError::InsecureBaseUrl { url: self.base_url });
         }
+        self.auth
+            .check_fixed()
+            .map_err(|source| BuildError::InvalidToken { source })?;
         let user_agent = reqwest::header::HeaderValue::from_str(&self.user_agent)
             .map_err(|source| BuildError::InvalidUserAgent { source })?;
         let mut http = tls::client_builder(&self.roots)
@@ -184,7 +199,8 @@ impl<C: GeneratedClient> ClientBuilder<C> {
             http = http.connect_timeout(timeout);
         }
         let http = http.build().map_err(|source| BuildError::Http { source })?;
-        let inner = Inner::new(self.auth, self.retry, self.timeout);
+        self.auth.trust_root_certificates(self.roots.pems());
+        let inner = Inner::new(self.auth, self.retry, self.timeout, self.rate_limit);
         Ok(C::assemble(
             self.base_url.trim_end_matches('/'),
             http,
@@ -204,6 +220,7 @@ impl<C: GeneratedClient> fmt::Debug for ClientBuilder<C> {
             .field("connect_timeout", &self.connect_timeout)
             .field("user_agent", &self.user_agent)
             .field("roots", &self.roots)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -244,6 +261,11 @@ pub enum BuildError {
         /// The base URL given.
         url: String,
     },
+    /// The bearer token cannot be sent as a header value.
+    InvalidToken {
+        /// Why not.
+        source: AuthError,
+    },
     /// The `User-Agent` is not a valid header value.
     InvalidUserAgent {
         /// Why not.
@@ -278,6 +300,9 @@ impl fmt::Display for BuildError {
             BuildError::InvalidUserAgent { .. } => {
                 f.write_str("user agent is not a valid header value")
             }
+            BuildError::InvalidToken { .. } => {
+                f.write_str("the bearer token is not a valid header value")
+            }
             BuildError::Tls { .. } => f.write_str("could not set up tls"),
             BuildError::Http { .. } => f.write_str("could not set up the http client"),
         }
@@ -289,6 +314,7 @@ impl std::error::Error for BuildError {
         match self {
             BuildError::InvalidBaseUrl { source, .. } => Some(source),
             BuildError::InvalidUserAgent { source } => Some(source),
+            BuildError::InvalidToken { source } => Some(source),
             BuildError::Tls { source } => Some(source.as_ref()),
             BuildError::Http { source } => Some(source),
             BuildError::UnsupportedScheme { .. } | BuildError::InsecureBaseUrl { .. } => None,

@@ -4,10 +4,13 @@
 //! [`ClientBuilder`](crate::ClientBuilder)) and implements
 //! `progenitor_client::ClientHooks` here:
 //! - `pre` drops progenitor's `api-version` header and adds the bearer token;
-//! - `exec` runs the attempts under the [retry policy](crate::retry), and on a
-//!   401 renews a token from a [`TokenSource`](crate::TokenSource) and repeats
-//!   the request once;
-//! - `post` reports a failed token renewal as the call's error.
+//! - `exec` runs the attempts under the [retry policy](crate::retry): each
+//!   attempt waits for the client's [throttle](crate::rate_limit) (a 429's
+//!   pause, the rate limit), carries the newest token, and on a 401 renews a
+//!   token from a [`TokenSource`](crate::TokenSource) and repeats the
+//!   request once;
+//! - `post` turns a call that failed in the facade (a failed token renewal,
+//!   a wait that would pass the deadline) into the call's error.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -17,29 +20,66 @@ use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, Request, Response, StatusCode};
 
 use crate::auth::{Auth, AuthError, SecretToken};
+use crate::rate_limit::{RateLimit, Throttle};
 use crate::retry::{self, Outcome, RetryPolicy};
 
 /// The settings a generated client carries, read by its hooks. Made by
-/// [`ClientBuilder`](crate::ClientBuilder); the default has no credentials
-/// and the default retry policy.
+/// [`ClientBuilder`](crate::ClientBuilder); the default has no credentials,
+/// the default retry policy and no rate limit.
 #[derive(Clone, Debug, Default)]
 pub struct Inner(Arc<Settings>);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Settings {
     auth: Auth,
     retry: RetryPolicy,
     /// The client's timeout per attempt, shortened to meet a deadline.
     timeout: Option<Duration>,
+    /// Shared by the client, its clones and [`Inner::with_retry`] copies.
+    throttle: Arc<Throttle>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            auth: Auth::default(),
+            retry: RetryPolicy::default(),
+            timeout: None,
+            throttle: Arc::new(Throttle::new(None)),
+        }
+    }
 }
 
 impl Inner {
-    pub(crate) fn new(auth: Auth, retry: RetryPolicy, timeout: Option<Duration>) -> Self {
+    pub(crate) fn new(
+        auth: Auth,
+        retry: RetryPolicy,
+        timeout: Option<Duration>,
+        rate_limit: Option<RateLimit>,
+    ) -> Self {
         Inner(Arc::new(Settings {
             auth,
             retry,
             timeout,
+            throttle: Arc::new(Throttle::new(rate_limit)),
         }))
+    }
+
+    /// The same settings with another retry policy, sharing the credentials
+    /// and the throttle (for `invite`, which decides itself what an
+    /// ambiguous failure means).
+    pub(crate) fn with_retry(&self, retry: RetryPolicy) -> Inner {
+        Inner(Arc::new(Settings {
+            auth: self.0.auth.clone(),
+            retry,
+            timeout: self.0.timeout,
+            throttle: self.0.throttle.clone(),
+        }))
+    }
+
+    /// The retry policy.
+    pub(crate) fn retry(&self) -> &RetryPolicy {
+        &self.0.retry
     }
 }
 
@@ -48,9 +88,23 @@ impl Inner {
 /// version, so it must not reach the vendors.
 const API_VERSION_HEADER: &str = "api-version";
 
-/// Put on a 401 response whose token could not be renewed, for `post`.
+/// Put on a response by `exec` when the call failed in the facade (a failed
+/// token renewal, a wait that would pass the deadline), for `post` to return
+/// as the call's error.
 #[derive(Clone)]
-struct RenewalFailed(String);
+struct CallFailed(String);
+
+/// A stand-in response for a request the facade did not send, carrying why.
+fn not_sent(why: String) -> Response {
+    let mut response = Response::from(
+        http::Response::builder()
+            .status(StatusCode::SERVICE_UNAVAILABLE)
+            .body(Vec::<u8>::new())
+            .expect("a response with a status and an empty body"),
+    );
+    response.extensions_mut().insert(CallFailed(why));
+    response
+}
 
 /// An error and its causes, as one line (progenitor's hook errors are text).
 fn describe(error: &dyn std::error::Error) -> String {
@@ -64,16 +118,18 @@ fn describe(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn auth_error<E>(vendor: &str, error: &AuthError) -> Error<E> {
-    Error::Custom(format!("{vendor} credentials: {}", describe(error)))
+fn auth_message(vendor: &str, error: &AuthError) -> String {
+    format!("{vendor} credentials: {}", describe(error))
 }
 
-fn authorize(request: &mut Request, token: &SecretToken) {
+/// Puts `token` in the request's `Authorization` header.
+fn authorize(request: &mut Request, token: &SecretToken) -> Result<(), AuthError> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+        .map_err(|_| AuthError::InvalidToken)?;
     // Marked sensitive: left out of `Debug` output by the http crate.
-    if let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())) {
-        value.set_sensitive(true);
-        request.headers_mut().insert(AUTHORIZATION, value);
-    }
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+    Ok(())
 }
 
 /// The token a request carries, to tell a source which one was rejected.
@@ -114,16 +170,35 @@ fn classify(result: &reqwest::Result<Response>) -> Outcome {
     }
 }
 
-/// One attempt: send, and on a 401 renew the token and repeat once.
+/// One attempt: wait for the throttle, carry the newest token, send, and on
+/// a 401 renew the token and repeat once.
 async fn attempt(
     http: &reqwest::Client,
     settings: &Settings,
-    operation: &str,
+    (vendor, operation): (&str, &str),
+    number: u32,
     mut request: Request,
     remaining: Option<Duration>,
 ) -> (reqwest::Result<Response>, Outcome) {
-    if let Some(remaining) = remaining {
-        let timeout = settings.timeout.map_or(remaining, |t| t.min(remaining));
+    let deadline = remaining.map(|r| tokio::time::Instant::now() + r);
+    if settings.throttle.admit(deadline).await.is_err() {
+        let why = format!(
+            "{vendor}: not sent: the client is paused by a 429 or rate limited past the call's deadline"
+        );
+        return (Ok(not_sent(why)), Outcome::Fatal);
+    }
+    // The first attempt has the token `pre` just got; a retry asks again,
+    // so it carries the newest one.
+    if number > 1 && settings.auth.renews() {
+        let token = settings.auth.token().await;
+        if let Err(error) = token.and_then(|t| t.map_or(Ok(()), |t| authorize(&mut request, &t))) {
+            let why = auth_message(vendor, &error);
+            return (Ok(not_sent(why)), Outcome::Fatal);
+        }
+    }
+    if let Some(deadline) = deadline {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let timeout = settings.timeout.map_or(left, |t| t.min(left));
         *request.timeout_mut() = Some(timeout);
     }
     let repeat = if settings.auth.renews() {
@@ -136,22 +211,33 @@ async fn attempt(
         && response.status() == StatusCode::UNAUTHORIZED
         && let Some(rejected) = bearer_of(&repeat)
     {
-        match settings.auth.renew(&rejected).await {
-            Ok(Some(fresh)) => {
+        let renewed = settings
+            .auth
+            .renew(&rejected)
+            .await
+            .and_then(|fresh| fresh.map(|f| authorize(&mut repeat, &f).map(|()| f)).transpose());
+        match renewed {
+            Ok(Some(_)) => {
                 tracing::info!(operation, "401: repeating once with a renewed token");
-                authorize(&mut repeat, &fresh);
                 result = http.execute(repeat).await;
             }
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(operation, error = %describe(&error), "401: could not renew the token");
-                response
-                    .extensions_mut()
-                    .insert(RenewalFailed(describe(&error)));
+                response.extensions_mut().insert(CallFailed(format!(
+                    "{vendor} credentials: the server refused the token and renewing it failed: {}",
+                    describe(&error)
+                )));
             }
         }
     }
     let outcome = classify(&result);
+    // A 429 that says how long to wait pauses every call of the client.
+    if let (Ok(response), Outcome::Response { retry_after: Some(wait), .. }) = (&result, &outcome)
+        && response.status() == StatusCode::TOO_MANY_REQUESTS
+    {
+        settings.throttle.pause_for(*wait);
+    }
     (result, outcome)
 }
 
@@ -163,24 +249,39 @@ async fn execute(
     vendor: &str,
     operation: &str,
 ) -> reqwest::Result<Response> {
-    // Only a streamed body cannot be cloned; the generated operations send
-    // JSON bytes, so this is a safeguard: such a request gets one attempt.
-    let Some(template) = request.try_clone() else {
-        return http.execute(request).await;
-    };
     let idempotent = is_idempotent(request.method());
+    // Without retries the request is not cloned. Only a streamed body cannot
+    // be cloned; the generated operations send JSON bytes, so such a request
+    // gets one attempt.
+    let template = if settings.retry.get_max_retries() > 0 {
+        request.try_clone()
+    } else {
+        None
+    };
+    let Some(template) = template else {
+        let (result, _) = attempt(
+            http,
+            settings,
+            (vendor, operation),
+            1,
+            request,
+            settings.retry.get_deadline(),
+        )
+        .await;
+        return result;
+    };
     let mut first = Some(request);
     let (result, _) = retry::run(
         &settings.retry,
         vendor,
         operation,
         idempotent,
-        |_, remaining| {
+        |number, remaining| {
             let request = first
                 .take()
                 .or_else(|| template.try_clone())
                 .expect("a request that was cloned once clones again");
-            attempt(http, settings, operation, request, remaining)
+            attempt(http, settings, (vendor, operation), number, request, remaining)
         },
     )
     .await;
@@ -196,12 +297,10 @@ macro_rules! hooks_for {
                 _info: &OperationInfo,
             ) -> Result<(), Error<E>> {
                 request.headers_mut().remove(API_VERSION_HEADER);
-                match self.inner().0.auth.token().await {
-                    Ok(Some(token)) => authorize(request, &token),
-                    Ok(None) => {}
-                    Err(error) => return Err(auth_error(stringify!($vendor), &error)),
-                }
-                Ok(())
+                let token = self.inner().0.auth.token().await;
+                token
+                    .and_then(|t| t.map_or(Ok(()), |t| authorize(request, &t)))
+                    .map_err(|error| Error::Custom(auth_message(stringify!($vendor), &error)))
             }
 
             async fn exec(
@@ -227,12 +326,9 @@ macro_rules! hooks_for {
                 match result
                     .as_ref()
                     .ok()
-                    .and_then(|r| r.extensions().get::<RenewalFailed>())
+                    .and_then(|r| r.extensions().get::<CallFailed>())
                 {
-                    Some(RenewalFailed(error)) => Err(Error::Custom(format!(
-                        "{} credentials: the server refused the token and renewing it failed: {error}",
-                        stringify!($vendor)
-                    ))),
+                    Some(CallFailed(why)) => Err(Error::Custom(why.clone())),
                     None => Ok(()),
                 }
             }
@@ -258,7 +354,7 @@ mod tests {
     #[test]
     fn the_authorization_header_is_sensitive_and_round_trips() {
         let mut request = Request::new(Method::GET, "http://127.0.0.1/".parse().unwrap());
-        authorize(&mut request, &SecretToken::new("tok-123"));
+        authorize(&mut request, &SecretToken::new("tok-123")).unwrap();
         assert!(request.headers()[AUTHORIZATION].is_sensitive());
         assert!(!format!("{request:?}").contains("tok-123"));
         assert_eq!(bearer_of(&request), Some(SecretToken::new("tok-123")));

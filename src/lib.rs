@@ -6,6 +6,7 @@ pub mod client;
 pub mod error;
 pub mod hooks;
 pub mod oauth;
+pub mod rate_limit;
 pub mod retry;
 mod tls;
 
@@ -13,6 +14,7 @@ pub use auth::{Auth, AuthError, SecretToken, TokenSource};
 pub use client::{BuildError, ClientBuilder};
 pub use error::ErrorExt;
 pub use oauth::ClientCredentials;
+pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 
 #[cfg(feature = "codegen")]

@@ -20,6 +20,16 @@ impl Roots {
     pub(crate) fn push_pem(&mut self, pem: &[u8]) {
         self.0.push(pem.to_vec());
     }
+
+    /// The PEM blocks.
+    pub(crate) fn pems(&self) -> &[Vec<u8>] {
+        &self.0
+    }
+
+    /// Roots from PEM blocks.
+    pub(crate) fn from_pems(pems: &[Vec<u8>]) -> Roots {
+        Roots(pems.to_vec())
+    }
 }
 
 impl fmt::Debug for Roots {
