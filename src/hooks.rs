@@ -250,10 +250,16 @@ async fn execute(
     operation: &str,
 ) -> reqwest::Result<Response> {
     let idempotent = is_idempotent(request.method());
+    // The deadline counts from `pre`, which may have waited for a token and
+    // left the time remaining as the request's timeout.
+    let policy = match (settings.retry.get_deadline(), request.timeout()) {
+        (Some(_), Some(left)) => std::borrow::Cow::Owned(settings.retry.clone().deadline(*left)),
+        _ => std::borrow::Cow::Borrowed(&settings.retry),
+    };
     // Without retries the request is not cloned. Only a streamed body cannot
     // be cloned; the generated operations send JSON bytes, so such a request
     // gets one attempt.
-    let template = if settings.retry.get_max_retries() > 0 {
+    let template = if policy.get_max_retries() > 0 {
         request.try_clone()
     } else {
         None
@@ -265,14 +271,14 @@ async fn execute(
             (vendor, operation),
             1,
             request,
-            settings.retry.get_deadline(),
+            policy.get_deadline(),
         )
         .await;
         return result;
     };
     let mut first = Some(request);
     let (result, _) = retry::run(
-        &settings.retry,
+        &policy,
         vendor,
         operation,
         idempotent,
@@ -297,7 +303,29 @@ macro_rules! hooks_for {
                 _info: &OperationInfo,
             ) -> Result<(), Error<E>> {
                 request.headers_mut().remove(API_VERSION_HEADER);
-                let token = self.inner().0.auth.token().await;
+                let settings = &self.inner().0;
+                // The call's deadline starts here: waiting for a token counts.
+                let deadline = settings
+                    .retry
+                    .get_deadline()
+                    .map(|d| tokio::time::Instant::now() + d);
+                let token = settings.auth.token();
+                let token = match deadline {
+                    Some(deadline) => {
+                        let token = tokio::time::timeout_at(deadline, token).await.map_err(|_| {
+                            Error::Custom(format!(
+                                "{} credentials: no token before the call's deadline; nothing was sent",
+                                stringify!($vendor)
+                            ))
+                        })?;
+                        // What is left of the deadline travels to `exec` as
+                        // the request's timeout (each attempt sets its own).
+                        *request.timeout_mut() =
+                            Some(deadline.saturating_duration_since(tokio::time::Instant::now()));
+                        token
+                    }
+                    None => token.await,
+                };
                 token
                     .and_then(|t| t.map_or(Ok(()), |t| authorize(request, &t)))
                     .map_err(|error| Error::Custom(auth_message(stringify!($vendor), &error)))

@@ -1159,7 +1159,11 @@ its request schema says `non-global-admin`.*/
                 .map(Self::from)
         }
     }
-    ///Second factor the user signs in with; null when none is set up.
+    /**Second factor the user signs in with; null when none is set up.
+
+In OpenAPI 3.0.3 `nullable` applies only beside a `type` in the same
+schema object, so the outer `nullable` alone does not let a null
+through the `anyOf`: the open branch is nullable too.*/
     ///
     ///This enum is open: a value the server sends that this version of the crate does not know parses as [`Self::Other`] and serializes back unchanged.
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
