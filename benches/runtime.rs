@@ -6,19 +6,23 @@
 //! `{"email":"ada@example.com"}`) against a minimal HTTP/1.1 keep-alive
 //! server this program starts on `127.0.0.1` (its own thread and current-thread
 //! tokio runtime; constant memory; every request gets `201 Created` and the
-//! same small JSON invitation), sent three ways:
+//! same small JSON invitation), sent four ways:
 //!
 //! - `raw reqwest`: a plain `reqwest::Client`, a hand-written URL and JSON
 //!   body, the status checked and the body parsed into a hand-written struct;
 //! - `generated`: `hybridbox::Client` with `Auth::none()` and
 //!   `RetryPolicy::none()` (the generated code and the hooks, doing nothing);
 //! - `facade`: `hybridbox::Client` with `Auth::bearer(..)` and
-//!   `RetryPolicy::default()` (no retry happens: every answer is a 201).
+//!   `RetryPolicy::default()` (no retry happens: every answer is a 201);
+//! - `raw + timeouts`: raw reqwest configured as the facade's builder
+//!   configures it (30 s timeout, 10 s connect timeout, `User-Agent`), the
+//!   fair baseline for the facade: a per-request timer costs reqwest a few
+//!   percent.
 //!
 //! Each measurement is `--calls` calls (default 100,000) split over
 //! `--concurrency` tasks (default 16, each making its share one call after
 //! the other) on a multi-thread tokio runtime with one worker per CPU, after
-//! `--warmup` calls (default 1,000) per client. The three ways run
+//! `--warmup` calls (default 1,000) per client. The ways run
 //! interleaved for `--rounds` rounds (default 3), the order rotated each
 //! round, so that noise on a shared machine hits them alike.
 //!
@@ -29,9 +33,8 @@
 //! Run: `cargo bench --bench runtime`; options go after `--`:
 //! - `--calls N` (100000), `--concurrency N` (16), `--rounds N` (3),
 //!   `--warmup N` (1000);
-//! - `--split`: four more ways that take the facade's cost apart: `raw +
-//!   timeouts` (raw reqwest with the builder's 30 s timeout, 10 s connect
-//!   timeout and `User-Agent`), `gen, no timeouts` (generated, with
+//! - `--split`: three more ways that take the facade's cost apart: `gen, no
+//!   timeouts` (generated, with
 //!   `.timeout(None).connect_timeout(None)`), `bearer only` (`Auth::bearer`,
 //!   `RetryPolicy::none`) and `retry only` (`Auth::none`,
 //!   `RetryPolicy::default`);
@@ -43,8 +46,8 @@
 //! Reading the output:
 //! - throughput: requests/second of each round, the best and the median
 //!   (wall clock); `best/raw` and `median/raw` divide a way's best (median)
-//!   by raw reqwest's. The target, facade >= 0.97 x raw on the best figures,
-//!   is printed, not asserted: benchmarks report figures, they do not fail on
+//!   by raw reqwest's. The target, facade >= 0.95 x raw reqwest with the same
+//!   timeouts on the best figures (issue 12), is printed, not asserted: benchmarks report figures, they do not fail on
 //!   speed. Client and server share the CPUs, so the server's (equal) cost is
 //!   in every figure and the ratios understate the differences between
 //!   clients a little. The line `other processes meanwhile ...` says how busy
@@ -602,17 +605,17 @@ fn main() {
                 RetryPolicy::default(),
             )),
         },
+        Way {
+            key: "raw-timeouts",
+            name: "raw + timeouts",
+            sender: Sender::Raw(raw(reqwest::Client::builder()
+                .timeout(invitations::client::DEFAULT_TIMEOUT)
+                .connect_timeout(invitations::client::DEFAULT_CONNECT_TIMEOUT)
+                .user_agent(invitations::client::DEFAULT_USER_AGENT))),
+        },
     ];
     if options.split || options.only.is_some() {
         ways.extend([
-            Way {
-                key: "raw-timeouts",
-                name: "raw + timeouts",
-                sender: Sender::Raw(raw(reqwest::Client::builder()
-                    .timeout(invitations::client::DEFAULT_TIMEOUT)
-                    .connect_timeout(invitations::client::DEFAULT_CONNECT_TIMEOUT)
-                    .user_agent(invitations::client::DEFAULT_USER_AGENT))),
-            },
             Way {
                 key: "gen-no-timeouts",
                 name: "gen, no timeouts",
@@ -643,7 +646,8 @@ fn main() {
         ]);
     }
     let index = |key: &str| ways.iter().position(|w| w.key == key);
-    let (raw_way, facade_way) = (index("raw"), index("facade"));
+    let (raw_way, facade_way, raw_timeouts_way) =
+        (index("raw"), index("facade"), index("raw-timeouts"));
     // The ways measured for throughput, in table order.
     let measured: Vec<usize> = match &options.only {
         None => (0..ways.len()).collect(),
@@ -775,11 +779,15 @@ fn main() {
             ));
             println!("{line}");
         }
-        if let Some(facade) = facade_way.filter(|&w| !rates[w].is_empty() && raw.is_some()) {
-            let ratio = best(&rates[facade]) / raw_best;
+        let raw_timeouts = raw_timeouts_way.filter(|&w| !rates[w].is_empty());
+        if let (Some(facade), Some(baseline)) = (
+            facade_way.filter(|&w| !rates[w].is_empty()),
+            raw_timeouts,
+        ) {
+            let ratio = best(&rates[facade]) / best(&rates[baseline]);
             println!(
-                "  target: facade >= 0.97 x raw (best req/s): {ratio:.3} -> {}",
-                if ratio >= 0.97 { "met" } else { "NOT met" }
+                "  target: facade >= 0.95 x raw reqwest with the same timeouts (best req/s): {ratio:.3} -> {}",
+                if ratio >= 0.95 { "met" } else { "NOT met" }
             );
         }
         if others.1 > Duration::ZERO {

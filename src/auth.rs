@@ -34,6 +34,18 @@ impl fmt::Debug for SecretToken {
     }
 }
 
+/// The `Authorization` header value for `token`, marked sensitive (left out
+/// of `Debug` output by the http crate).
+pub(crate) fn authorization(
+    token: &SecretToken,
+) -> Result<reqwest::header::HeaderValue, AuthError> {
+    let mut value =
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| AuthError::InvalidToken)?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 /// A boxed future, as returned by [`TokenSource`] methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -71,7 +83,9 @@ pub struct Auth(Kind);
 enum Kind {
     #[default]
     None,
-    Bearer(SecretToken),
+    /// The token's `Authorization` value, made once (`None` when the token
+    /// cannot be a header value: refused when the client is built).
+    Bearer(Option<reqwest::header::HeaderValue>),
     Source(Arc<dyn TokenSource>),
 }
 
@@ -84,7 +98,7 @@ impl Auth {
     /// A fixed bearer token (a Hybridbox service-account token, an Automox API
     /// key).
     pub fn bearer(token: impl Into<String>) -> Self {
-        Auth(Kind::Bearer(SecretToken::new(token)))
+        Auth(Kind::Bearer(authorization(&SecretToken::new(token)).ok()))
     }
 
     /// A fixed bearer token read from the environment variable `var`.
@@ -133,27 +147,25 @@ impl Auth {
     /// A fixed token that cannot be sent as a header value.
     pub(crate) fn check_fixed(&self) -> Result<(), AuthError> {
         match &self.0 {
-            Kind::Bearer(token) => {
-                reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-                    .map(drop)
-                    .map_err(|_| AuthError::InvalidToken)
-            }
-            Kind::None | Kind::Source(_) => Ok(()),
+            Kind::Bearer(None) => Err(AuthError::InvalidToken),
+            Kind::None | Kind::Bearer(Some(_)) | Kind::Source(_) => Ok(()),
+        }
+    }
+
+    /// The `Authorization` value to send now (`None` without credentials).
+    pub(crate) async fn authorization(
+        &self,
+    ) -> Result<Option<reqwest::header::HeaderValue>, AuthError> {
+        match &self.0 {
+            Kind::None => Ok(None),
+            Kind::Bearer(header) => header.clone().map(Some).ok_or(AuthError::InvalidToken),
+            Kind::Source(source) => authorization(&source.token().await?).map(Some),
         }
     }
 
     /// Whether a rejected token can be replaced by another.
     pub(crate) fn renews(&self) -> bool {
         matches!(self.0, Kind::Source(_))
-    }
-
-    /// The token to send now (`None` without credentials).
-    pub(crate) async fn token(&self) -> Result<Option<SecretToken>, AuthError> {
-        match &self.0 {
-            Kind::None => Ok(None),
-            Kind::Bearer(token) => Ok(Some(token.clone())),
-            Kind::Source(source) => source.token().await.map(Some),
-        }
     }
 
     /// After a 401 for `rejected`: a different token to repeat the request
@@ -234,6 +246,23 @@ pub enum AuthError {
         /// Why the answer could not be used.
         source: serde_json::Error,
     },
+    /// The token endpoint's answer is longer than a token response can be;
+    /// reading it stopped at the limit.
+    TokenResponseTooLarge {
+        /// The token endpoint.
+        endpoint: String,
+        /// The most bytes a token response may have.
+        limit: usize,
+    },
+    /// No valid token: the last token request failed (this caller shared
+    /// it with the others waiting at the same time, or the endpoint is
+    /// being given time to recover before it is asked again).
+    TokenUnavailable {
+        /// The token endpoint.
+        endpoint: String,
+        /// Why that request failed, shared by everyone who waited for it.
+        source: std::sync::Arc<AuthError>,
+    },
 }
 
 impl fmt::Display for AuthError {
@@ -265,15 +294,23 @@ impl fmt::Display for AuthError {
                     None => Ok(()),
                 }
             }
-            AuthError::InvalidToken => f.write_str(
-                "the token is not a valid authorization header value; nothing was sent",
-            ),
+            AuthError::InvalidToken => {
+                f.write_str("the token is not a valid authorization header value; nothing was sent")
+            }
             AuthError::TokenResponse { endpoint, .. } => {
                 write!(
                     f,
                     "token endpoint {endpoint} sent an unusable token response"
                 )
             }
+            AuthError::TokenResponseTooLarge { endpoint, limit } => write!(
+                f,
+                "token endpoint {endpoint} sent a response longer than {limit} bytes"
+            ),
+            AuthError::TokenUnavailable { endpoint, .. } => write!(
+                f,
+                "no valid token: the last request to token endpoint {endpoint} failed"
+            ),
         }
     }
 }
@@ -284,10 +321,12 @@ impl std::error::Error for AuthError {
             AuthError::Setup { source, .. } => Some(source.as_ref()),
             AuthError::TokenRequest { source, .. } => Some(source),
             AuthError::TokenResponse { source, .. } => Some(source),
+            AuthError::TokenUnavailable { source, .. } => Some(source.as_ref()),
             AuthError::MissingVariable { .. }
             | AuthError::InvalidEndpoint { .. }
             | AuthError::TokenRefused { .. }
-            | AuthError::InvalidToken => None,
+            | AuthError::InvalidToken
+            | AuthError::TokenResponseTooLarge { .. } => None,
         }
     }
 }
@@ -330,6 +369,9 @@ mod tests {
             );
         }
         let auth = Auth::from_variable("HYBRIDBOX_TOKEN", Ok(" tok \n".to_owned())).unwrap();
-        assert!(matches!(&auth.0, Kind::Bearer(t) if t.expose_secret() == "tok"));
+        assert!(
+            matches!(&auth.0, Kind::Bearer(Some(h)) if h.to_str().unwrap() == "Bearer tok"),
+            "the token is trimmed"
+        );
     }
 }

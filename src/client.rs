@@ -94,6 +94,8 @@ pub struct ClientBuilder<C> {
     user_agent: String,
     roots: Roots,
     rate_limit: Option<RateLimit>,
+    proxy: Option<String>,
+    max_body: usize,
     client: PhantomData<fn() -> C>,
 }
 
@@ -108,6 +110,8 @@ impl<C: GeneratedClient> ClientBuilder<C> {
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             roots: Roots::default(),
             rate_limit: None,
+            proxy: None,
+            max_body: crate::body_limit::DEFAULT_MAX_RESPONSE_BODY,
             client: PhantomData,
         }
     }
@@ -166,6 +170,26 @@ impl<C: GeneratedClient> ClientBuilder<C> {
         self
     }
 
+    /// Sends https requests through this proxy (`http://` or `https://`,
+    /// with `user:password@` if it needs them) instead of the
+    /// environment's (`HTTPS_PROXY`, `ALL_PROXY`, minus `NO_PROXY`). Plain
+    /// http and loopback requests never go through a proxy, so credentials
+    /// sent in clear to a local test server cannot reach one; over https the
+    /// proxy only tunnels. Checked when the client is built.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// The most bytes of a response body the client reads (default 16 MiB):
+    /// a longer (or endless) answer fails the call with
+    /// [`BodyTooLarge`](crate::BodyTooLarge) in its error's `source()`
+    /// chain instead of eating memory.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
     /// Checks the settings and builds the client.
     ///
     /// # Errors
@@ -175,14 +199,24 @@ impl<C: GeneratedClient> ClientBuilder<C> {
     /// root certificate is not valid PEM, or when TLS cannot be set up.
     pub fn build(self) -> Result<C, BuildError> {
         let url = Url::parse(&self.base_url).map_err(|source| BuildError::InvalidBaseUrl {
-            url: self.base_url.clone(),
+            url: redacted(&self.base_url),
             source,
         })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(BuildError::UnsupportedScheme { url: self.base_url });
+            return Err(BuildError::UnsupportedScheme {
+                url: redacted(&self.base_url),
+            });
+        }
+        if let Some(problem) = url_problem(&url) {
+            return Err(BuildError::BaseUrlPart {
+                url: redacted(&self.base_url),
+                problem,
+            });
         }
         if self.auth.is_some() && !may_carry_credentials(&url) {
-            return Err(BuildError::InsecureBaseUrl { url: self.base_url });
+            return Err(BuildError::InsecureBaseUrl {
+                url: redacted(&self.base_url),
+            });
         }
         self.auth
             .check_fixed()
@@ -198,9 +232,26 @@ impl<C: GeneratedClient> ClientBuilder<C> {
         if let Some(timeout) = self.connect_timeout {
             http = http.connect_timeout(timeout);
         }
+        if let Some(proxy) = &self.proxy {
+            let proxy_url = Url::parse(proxy)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+                .ok_or_else(|| BuildError::InvalidProxy {
+                    url: redacted(proxy),
+                })?;
+            http = crate::proxy::configure(http, Some(&proxy_url))
+                .map_err(|source| BuildError::Http { source })?;
+        }
+        http = http.redirect(same_origin_redirects());
         let http = http.build().map_err(|source| BuildError::Http { source })?;
         self.auth.trust_root_certificates(self.roots.pems());
-        let inner = Inner::new(self.auth, self.retry, self.timeout, self.rate_limit);
+        let inner = Inner::new(
+            self.auth,
+            self.retry,
+            self.timeout,
+            self.rate_limit,
+            self.max_body,
+        );
         Ok(C::assemble(
             self.base_url.trim_end_matches('/'),
             http,
@@ -213,7 +264,8 @@ impl<C: GeneratedClient> fmt::Debug for ClientBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("vendor", &C::VENDOR)
-            .field("base_url", &self.base_url)
+            .field("base_url", &redacted(&self.base_url))
+            .field("proxy", &self.proxy.as_deref().map(redacted))
             .field("auth", &self.auth)
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
@@ -221,6 +273,7 @@ impl<C: GeneratedClient> fmt::Debug for ClientBuilder<C> {
             .field("user_agent", &self.user_agent)
             .field("roots", &self.roots)
             .field("rate_limit", &self.rate_limit)
+            .field("max_response_body", &self.max_body)
             .finish()
     }
 }
@@ -230,14 +283,64 @@ impl<C: GeneratedClient> fmt::Debug for ClientBuilder<C> {
 pub(crate) fn may_carry_credentials(url: &Url) -> bool {
     match url.scheme() {
         "https" => true,
-        "http" => match url.host() {
-            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
+        "http" => crate::proxy::is_loopback(url),
         _ => false,
     }
+}
+
+/// What a base URL (or token endpoint) must not have: credentials in its
+/// userinfo (they would go out as `Authorization: Basic` and show in logs),
+/// a query or a fragment (they would swallow the API paths appended to it).
+pub(crate) fn url_problem(url: &Url) -> Option<&'static str> {
+    if !url.username().is_empty() || url.password().is_some() {
+        Some("has credentials in it (user:password@); give them with `auth` instead")
+    } else if url.query().is_some() {
+        Some("has a query (`?…`), which the api paths would be appended after")
+    } else if url.fragment().is_some() {
+        Some("has a fragment (`#…`), which the api paths would be appended after")
+    } else {
+        None
+    }
+}
+
+/// `url` with any password replaced by `***`, for messages and `Debug`.
+pub(crate) fn redacted(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) if parsed.has_host() => url.to_owned(),
+        // Not a URL with a host (`user:pass@host` without a scheme parses
+        // as a path): hide whatever comes before the last `@`.
+        _ => match url.rfind('@') {
+            Some(end) => {
+                let start = url.find("://").map_or(0, |i| i + 3).min(end);
+                format!("{}***{}", &url[..start], &url[end..])
+            }
+            None => url.to_owned(),
+        },
+    }
+}
+
+/// Redirects are followed only within the origin they start from (same
+/// scheme, host and port), at most 10 of them: a `307`/`308` replays the
+/// request's body, which holds the invitee's personal data, and reqwest
+/// already drops the `Authorization` header across origins but not the body.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same {
+            attempt.stop()
+        } else if attempt.previous().len() > 10 {
+            attempt.error("more than 10 redirects")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// Why a client could not be built.
@@ -254,6 +357,18 @@ pub enum BuildError {
     /// The base URL's scheme is neither `http` nor `https`.
     UnsupportedScheme {
         /// The base URL given.
+        url: String,
+    },
+    /// The base URL has credentials, a query or a fragment in it.
+    BaseUrlPart {
+        /// The base URL given (its password hidden).
+        url: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// The proxy is not an `http://` or `https://` URL.
+    InvalidProxy {
+        /// The proxy given (its password hidden).
         url: String,
     },
     /// Credentials would go over plain HTTP to a host that is not loopback.
@@ -293,6 +408,10 @@ impl fmt::Display for BuildError {
             BuildError::UnsupportedScheme { url } => {
                 write!(f, "base url {url:?} must start with http:// or https://")
             }
+            BuildError::BaseUrlPart { url, problem } => write!(f, "base url {url:?} {problem}"),
+            BuildError::InvalidProxy { url } => {
+                write!(f, "proxy {url:?} is not an http:// or https:// url")
+            }
             BuildError::InsecureBaseUrl { url } => write!(
                 f,
                 "refusing to send credentials over plain http to {url:?}: use https, or a loopback address for local tests"
@@ -317,7 +436,10 @@ impl std::error::Error for BuildError {
             BuildError::InvalidToken { source } => Some(source),
             BuildError::Tls { source } => Some(source.as_ref()),
             BuildError::Http { source } => Some(source),
-            BuildError::UnsupportedScheme { .. } | BuildError::InsecureBaseUrl { .. } => None,
+            BuildError::UnsupportedScheme { .. }
+            | BuildError::InsecureBaseUrl { .. }
+            | BuildError::BaseUrlPart { .. }
+            | BuildError::InvalidProxy { .. } => None,
         }
     }
 }

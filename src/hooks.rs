@@ -3,7 +3,8 @@
 //! Every generated `Client` carries an [`Inner`] value (its settings, made by
 //! [`ClientBuilder`](crate::ClientBuilder)) and implements
 //! `progenitor_client::ClientHooks` here:
-//! - `pre` drops progenitor's `api-version` header and adds the bearer token;
+//! - `pre` adds the bearer token (progenitor's `api-version` header is
+//!   taken out of the generated code by `codegen`);
 //! - `exec` runs the attempts under the [retry policy](crate::retry): each
 //!   attempt waits for the client's [throttle](crate::rate_limit) (a 429's
 //!   pause, the rate limit), carries the newest token, and on a 401 renews a
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
-use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, Request, Response, StatusCode};
 
 use crate::auth::{Auth, AuthError, SecretToken};
@@ -37,6 +38,8 @@ struct Settings {
     timeout: Option<Duration>,
     /// Shared by the client, its clones and [`Inner::with_retry`] copies.
     throttle: Arc<Throttle>,
+    /// The most bytes of a response body the client reads.
+    max_body: usize,
 }
 
 impl Default for Settings {
@@ -46,6 +49,7 @@ impl Default for Settings {
             retry: RetryPolicy::default(),
             timeout: None,
             throttle: Arc::new(Throttle::new(None)),
+            max_body: crate::body_limit::DEFAULT_MAX_RESPONSE_BODY,
         }
     }
 }
@@ -56,12 +60,14 @@ impl Inner {
         retry: RetryPolicy,
         timeout: Option<Duration>,
         rate_limit: Option<RateLimit>,
+        max_body: usize,
     ) -> Self {
         Inner(Arc::new(Settings {
             auth,
             retry,
             timeout,
             throttle: Arc::new(Throttle::new(rate_limit)),
+            max_body,
         }))
     }
 
@@ -74,6 +80,7 @@ impl Inner {
             retry,
             timeout: self.0.timeout,
             throttle: self.0.throttle.clone(),
+            max_body: self.0.max_body,
         }))
     }
 
@@ -82,11 +89,6 @@ impl Inner {
         &self.0.retry
     }
 }
-
-/// progenitor sends `api-version: <info.version>` on every request; our
-/// `info.version` is the revision of our document, not the vendor's API
-/// version, so it must not reach the vendors.
-const API_VERSION_HEADER: &str = "api-version";
 
 /// Put on a response by `exec` when the call failed in the facade (a failed
 /// token renewal, a wait that would pass the deadline), for `post` to return
@@ -124,11 +126,9 @@ fn auth_message(vendor: &str, error: &AuthError) -> String {
 
 /// Puts `token` in the request's `Authorization` header.
 fn authorize(request: &mut Request, token: &SecretToken) -> Result<(), AuthError> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-        .map_err(|_| AuthError::InvalidToken)?;
-    // Marked sensitive: left out of `Debug` output by the http crate.
-    value.set_sensitive(true);
-    request.headers_mut().insert(AUTHORIZATION, value);
+    request
+        .headers_mut()
+        .insert(AUTHORIZATION, crate::auth::authorization(token)?);
     Ok(())
 }
 
@@ -190,10 +190,15 @@ async fn attempt(
     // The first attempt has the token `pre` just got; a retry asks again,
     // so it carries the newest one.
     if number > 1 && settings.auth.renews() {
-        let token = settings.auth.token().await;
-        if let Err(error) = token.and_then(|t| t.map_or(Ok(()), |t| authorize(&mut request, &t))) {
-            let why = auth_message(vendor, &error);
-            return (Ok(not_sent(why)), Outcome::Fatal);
+        match settings.auth.authorization().await {
+            Ok(Some(value)) => {
+                request.headers_mut().insert(AUTHORIZATION, value);
+            }
+            Ok(None) => {}
+            Err(error) => {
+                let why = auth_message(vendor, &error);
+                return (Ok(not_sent(why)), Outcome::Fatal);
+            }
         }
     }
     if let Some(deadline) = deadline {
@@ -211,11 +216,11 @@ async fn attempt(
         && response.status() == StatusCode::UNAUTHORIZED
         && let Some(rejected) = bearer_of(&repeat)
     {
-        let renewed = settings
-            .auth
-            .renew(&rejected)
-            .await
-            .and_then(|fresh| fresh.map(|f| authorize(&mut repeat, &f).map(|()| f)).transpose());
+        let renewed = settings.auth.renew(&rejected).await.and_then(|fresh| {
+            fresh
+                .map(|f| authorize(&mut repeat, &f).map(|()| f))
+                .transpose()
+        });
         match renewed {
             Ok(Some(_)) => {
                 tracing::info!(operation, "401: repeating once with a renewed token");
@@ -231,9 +236,16 @@ async fn attempt(
             }
         }
     }
+    let result = result.map(|response| crate::body_limit::cap(response, settings.max_body));
     let outcome = classify(&result);
     // A 429 that says how long to wait pauses every call of the client.
-    if let (Ok(response), Outcome::Response { retry_after: Some(wait), .. }) = (&result, &outcome)
+    if let (
+        Ok(response),
+        Outcome::Response {
+            retry_after: Some(wait),
+            ..
+        },
+    ) = (&result, &outcome)
         && response.status() == StatusCode::TOO_MANY_REQUESTS
     {
         settings.throttle.pause_for(*wait);
@@ -287,7 +299,14 @@ async fn execute(
                 .take()
                 .or_else(|| template.try_clone())
                 .expect("a request that was cloned once clones again");
-            attempt(http, settings, (vendor, operation), number, request, remaining)
+            attempt(
+                http,
+                settings,
+                (vendor, operation),
+                number,
+                request,
+                remaining,
+            )
         },
     )
     .await;
@@ -302,14 +321,13 @@ macro_rules! hooks_for {
                 request: &mut Request,
                 _info: &OperationInfo,
             ) -> Result<(), Error<E>> {
-                request.headers_mut().remove(API_VERSION_HEADER);
                 let settings = &self.inner().0;
                 // The call's deadline starts here: waiting for a token counts.
                 let deadline = settings
                     .retry
                     .get_deadline()
                     .map(|d| tokio::time::Instant::now() + d);
-                let token = settings.auth.token();
+                let token = settings.auth.authorization();
                 let token = match deadline {
                     Some(deadline) => {
                         let token = tokio::time::timeout_at(deadline, token).await.map_err(|_| {
@@ -326,9 +344,14 @@ macro_rules! hooks_for {
                     }
                     None => token.await,
                 };
-                token
-                    .and_then(|t| t.map_or(Ok(()), |t| authorize(request, &t)))
-                    .map_err(|error| Error::Custom(auth_message(stringify!($vendor), &error)))
+                match token {
+                    Ok(Some(value)) => {
+                        request.headers_mut().insert(AUTHORIZATION, value);
+                        Ok(())
+                    }
+                    Ok(None) => Ok(()),
+                    Err(error) => Err(Error::Custom(auth_message(stringify!($vendor), &error))),
+                }
             }
 
             async fn exec(

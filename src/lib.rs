@@ -2,17 +2,22 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod body_limit;
 pub mod client;
 pub mod error;
 pub mod hooks;
+pub mod invite;
 pub mod oauth;
+mod proxy;
 pub mod rate_limit;
 pub mod retry;
 mod tls;
 
 pub use auth::{Auth, AuthError, SecretToken, TokenSource};
+pub use body_limit::BodyTooLarge;
 pub use client::{BuildError, ClientBuilder};
 pub use error::ErrorExt;
+pub use invite::{InviteError, InvitePolicy, InviteStep, Invited};
 pub use oauth::ClientCredentials;
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;

@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | 429, 503 | retried | retried |
 //! | request never sent (connection refused, DNS, TLS handshake, connect timeout) | retried | retried |
-//! | 408, 500, 502, 504 | retried | only with [`RetryPolicy::retry_ambiguous`] |
+//! | 408, 5xx but 501, 503, 505, 511 | retried | only with [`RetryPolicy::retry_ambiguous`] |
 //! | timeout after sending, connection reset | retried | only with [`RetryPolicy::retry_ambiguous`] |
 //! | anything else | returned | returned |
 //!
@@ -23,7 +23,8 @@
 //! # How long to wait
 //!
 //! A `Retry-After` header (delta-seconds or an HTTP-date) is obeyed when it is
-//! no larger than [`RetryPolicy::max_retry_after`]; when it is larger, the call
+//! no larger than [`RetryPolicy::max_retry_after`] and no shorter than the
+//! backoff (a `Retry-After: 0` still waits the backoff); when it is larger, the call
 //! gives up at once and returns the response, since retrying sooner than the
 //! server asked is pointless. A `Retry-After` that is missing, unparseable,
 //! negative or a date already past falls back to exponential backoff:
@@ -113,8 +114,9 @@ impl RetryPolicy {
         self
     }
 
-    /// Also retry ambiguous failures (408, 500, 502, 504, a timeout after the
-    /// request was sent, a reset connection) of calls that are not idempotent,
+    /// Also retry ambiguous failures (408, 500, 502, 504 and the other 5xx
+    /// but 501, 503, 505, 511, a timeout after the request was sent, a reset
+    /// connection) of calls that are not idempotent,
     /// such as creating an invitation. Off by default: the server may have
     /// acted on the first attempt, and a retry can then invite twice.
     pub fn retry_ambiguous(mut self, retry: bool) -> Self {
@@ -250,13 +252,24 @@ fn failure(outcome: &Outcome) -> Option<Failure> {
             status: 429 | 503, ..
         }
         | Outcome::NotSent => Some(Failure::Safe),
-        Outcome::Response {
-            status: 408 | 500 | 502 | 504,
-            ..
+        Outcome::Response { status, .. } if status_is_ambiguous(*status) => {
+            Some(Failure::Ambiguous)
         }
-        | Outcome::TimedOut
-        | Outcome::Interrupted => Some(Failure::Ambiguous),
+        Outcome::TimedOut | Outcome::Interrupted => Some(Failure::Ambiguous),
         Outcome::Response { .. } | Outcome::Fatal => None,
+    }
+}
+
+/// Whether a response with `status` leaves open whether the server acted on
+/// the request: 408 and the 5xx statuses, but for those that say the
+/// request was not handled (501 Not Implemented, 503 Service Unavailable,
+/// 505 HTTP Version Not Supported, 511 Network Authentication Required).
+pub fn status_is_ambiguous(status: u16) -> bool {
+    match status {
+        408 => true,
+        501 | 503 | 505 | 511 => false,
+        500..=599 => true,
+        _ => false,
     }
 }
 
@@ -279,12 +292,15 @@ pub fn decide(policy: &RetryPolicy, attempt: &Attempt) -> Decision {
         Outcome::Response { retry_after, .. } => retry_after,
         _ => None,
     };
+    let backoff = policy.backoff(attempt.number, attempt.jitter);
     let wait = match asked {
         Some(wait) if wait > policy.max_retry_after => {
             return Decision::Stop(Stop::RetryAfterTooLong(wait));
         }
-        Some(wait) => wait,
-        None => policy.backoff(attempt.number, attempt.jitter),
+        // A server asking for less than the backoff (`Retry-After: 0`) does
+        // not remove it: a misbehaving server cannot make the client spin.
+        Some(wait) => wait.max(backoff),
+        None => backoff,
     };
     if let Some(deadline) = policy.deadline
         && attempt.elapsed.saturating_add(wait) >= deadline
@@ -422,6 +438,8 @@ mod tests {
             status(500),
             status(502),
             status(504),
+            status(507),
+            status(520),
             Outcome::TimedOut,
             Outcome::Interrupted,
         ];
@@ -448,6 +466,8 @@ mod tests {
             status(404),
             status(409),
             status(501),
+            status(505),
+            status(511),
             Outcome::Fatal,
         ] {
             let d = decide(&policy().retry_ambiguous(true), &attempt(1, true, outcome));
@@ -500,6 +520,22 @@ mod tests {
             decide(&policy(), &attempt(1, false, outcome)),
             Decision::Retry(Duration::from_secs(7))
         );
+    }
+
+    #[test]
+    fn retry_after_below_the_backoff_still_waits_the_backoff() {
+        for asked in [Duration::ZERO, Duration::from_millis(100)] {
+            let outcome = Outcome::Response {
+                status: 429,
+                retry_after: Some(asked),
+            };
+            // Retry 3: the backoff is between 2 and 4 s (jitter 0.5: 3 s).
+            assert_eq!(
+                decide(&policy(), &attempt(3, false, outcome)),
+                Decision::Retry(Duration::from_secs(3)),
+                "{asked:?}"
+            );
+        }
     }
 
     #[test]

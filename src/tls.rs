@@ -41,9 +41,11 @@ impl fmt::Debug for Roots {
 /// Why TLS could not be set up.
 pub(crate) type TlsError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A reqwest client builder with the crate's TLS set-up and `roots`.
+/// A reqwest client builder with the crate's TLS set-up and `roots`, and
+/// the environment's proxy for https only ([`crate::proxy`]).
 pub(crate) fn client_builder(roots: &Roots) -> Result<reqwest::ClientBuilder, TlsError> {
-    configure(reqwest::Client::builder(), roots)
+    let builder = configure(reqwest::Client::builder(), roots)?;
+    Ok(crate::proxy::configure(builder, None)?)
 }
 
 #[cfg(all(feature = "rustls", not(feature = "rustls-aws-lc")))]

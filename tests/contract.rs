@@ -47,12 +47,7 @@ impl Prism {
             .port();
         let child = Command::new(prism)
             .args(mode)
-            .args([
-                "--errors",
-                "--host",
-                "127.0.0.1",
-                "--port",
-            ])
+            .args(["--errors", "--host", "127.0.0.1", "--port"])
             .arg(port.to_string())
             .current_dir(root)
             .stdout(Stdio::null())

@@ -1,7 +1,8 @@
 //! What the generator writes itself, around progenitor's output: the open
 //! enums of schemas marked `x-open-enum` (an `Other(String)` variant keeps
 //! values the document does not list), and the edits to progenitor's code
-//! (its panicking `Client::new` removed, the mock helpers' trait sealed).
+//! (its panicking `Client::new` and its `api-version` header removed, the
+//! mock helpers' trait sealed).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -183,6 +184,62 @@ pub(super) fn remove_client_new(file: &mut syn::File) {
                 .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
         }
     }
+}
+
+/// Removes the `api-version` header progenitor adds to every request (with
+/// the document's `info.version`, our document's revision, which is not the
+/// vendors' API version and must not reach them): the statements appending it
+/// go, and the header map each operation starts with is sized one smaller.
+pub(super) fn remove_api_version_header(file: &mut syn::File) {
+    fn in_items(items: &mut [syn::Item]) {
+        for item in items {
+            match item {
+                syn::Item::Mod(m) => {
+                    if let Some((_, items)) = &mut m.content {
+                        in_items(items);
+                    }
+                }
+                syn::Item::Impl(block) => {
+                    for item in &mut block.items {
+                        if let syn::ImplItem::Fn(f) = item {
+                            in_block(&mut f.block);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    fn in_block(block: &mut syn::Block) {
+        let before = block.stmts.len();
+        block.stmts.retain(|stmt| {
+            let text = quote!(#stmt).to_string();
+            !(text.contains(". append") && text.contains("\"api-version\""))
+        });
+        if block.stmts.len() == before {
+            return;
+        }
+        for stmt in &mut block.stmts {
+            if let syn::Stmt::Local(local) = stmt
+                && let Some(init) = &mut local.init
+                && let syn::Expr::Call(call) = &mut *init.expr
+                && quote!(#call)
+                    .to_string()
+                    .contains("HeaderMap :: with_capacity")
+                && let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(count),
+                    ..
+                })) = call.args.first_mut()
+                && let Ok(n) = count.base10_parse::<usize>()
+            {
+                let smaller = n.saturating_sub(1);
+                *count = syn::LitInt::new(&format!("{smaller}usize"), count.span());
+                // With no header parameters nothing is appended any more.
+                local.attrs.push(syn::parse_quote!(#[allow(unused_mut)]));
+            }
+        }
+    }
+    in_items(&mut file.items);
 }
 
 /// Seals progenitor's `MockServerExt` (public, with one required method per

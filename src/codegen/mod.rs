@@ -44,7 +44,7 @@ mod yaml;
 
 pub use bundle::{Loader, resolve_path};
 pub use emit::enum_values;
-use emit::{remove_client_new, seal_mock_trait};
+use emit::{remove_api_version_header, remove_client_new, seal_mock_trait};
 pub use lines::LineIndex;
 use panics::run_progenitor;
 pub use responses::{ResponseRole, response_role, responses_with_role};
@@ -575,6 +575,7 @@ impl<'a> Document<'a> {
         if options.inner_type.is_some() {
             remove_client_new(&mut file);
         }
+        remove_api_version_header(&mut file);
         let types = file.items.iter_mut().find_map(|item| match item {
             syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
             _ => None,
