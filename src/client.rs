@@ -448,6 +448,44 @@ impl std::error::Error for BuildError {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Whatever the base URL, `build()` does not panic, and a client it
+        /// builds with credentials talks https, or plain http to loopback,
+        /// to a URL without userinfo, query or fragment; no `Debug` output
+        /// or error shows the URL's password.
+        #[test]
+        fn the_base_url_check_holds_for_any_url(
+            scheme in "(https?|ftp|)",
+            user in "[a-z]{0,3}",
+            password in "[A-Z]{4,8}",
+            host in "(127\\.0\\.0\\.1|localhost|api\\.example\\.com|\\[::1\\]|10\\.0\\.0\\.1)",
+            tail in "(/v1)?(\\?x=1)?(#f)?",
+            junk in ".*",
+        ) {
+            let secret = format!("P{password}");
+            let url = format!("{scheme}://{user}:{secret}@{host}{tail}");
+            let plain = format!("{scheme}://{host}{tail}");
+            for candidate in [url.as_str(), plain.as_str(), junk.as_str()] {
+                let builder = crate::hybridbox::Client::builder()
+                    .base_url(candidate)
+                    .auth(crate::Auth::bearer("t"));
+                let shown = format!("{builder:?}");
+                proptest::prop_assert!(!shown.contains(&secret), "{}", shown);
+                match builder.build() {
+                    Ok(_) => {
+                        let parsed = Url::parse(candidate).unwrap();
+                        proptest::prop_assert!(may_carry_credentials(&parsed));
+                        proptest::prop_assert_eq!(url_problem(&parsed), None);
+                    }
+                    Err(error) => {
+                        let shown = format!("{error} {error:?}");
+                        proptest::prop_assert!(!shown.contains(&secret), "{}", shown);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn credentials_go_only_over_https_or_to_loopback() {
         for (url, allowed) in [

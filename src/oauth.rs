@@ -108,6 +108,9 @@ fn check_endpoint(endpoint: &str) -> Result<Url, &'static str> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err("is not an http or https url");
     }
+    if let Some(problem) = crate::client::url_problem(&url) {
+        return Err(problem);
+    }
     if !crate::client::may_carry_credentials(&url) {
         return Err(
             "is plain http to a host that is not loopback; the client secret goes only over https",
@@ -268,6 +271,22 @@ struct Issued {
     expires_in: Option<u64>,
 }
 
+/// The token in a successful token response's body; a token that cannot be
+/// sent as a header value is an error, so it is never cached.
+fn parse_issued(body: &[u8], endpoint: &str) -> Result<Issued, AuthError> {
+    let parsed: TokenResponse =
+        serde_json::from_slice(body).map_err(|source| AuthError::TokenResponse {
+            endpoint: endpoint.to_owned(),
+            source,
+        })?;
+    let token = SecretToken::new(parsed.access_token);
+    crate::auth::authorization(&token)?;
+    Ok(Issued {
+        token,
+        expires_in: parsed.expires_in,
+    })
+}
+
 /// Why a body could not be read.
 enum ReadError {
     TooLarge,
@@ -390,18 +409,7 @@ impl Request {
             },
             ReadError::Http(source) => request_error(source),
         })?;
-        let parsed: TokenResponse =
-            serde_json::from_slice(&body).map_err(|source| AuthError::TokenResponse {
-                endpoint: endpoint(),
-                source,
-            })?;
-        let token = SecretToken::new(parsed.access_token);
-        // A token that cannot be sent is never cached.
-        crate::auth::authorization(&token)?;
-        Ok(Issued {
-            token,
-            expires_in: parsed.expires_in,
-        })
+        parse_issued(&body, &config.endpoint)
     }
 }
 
@@ -440,7 +448,7 @@ impl TokenSource for ClientCredentials {
 impl fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCredentials")
-            .field("endpoint", &self.config.endpoint)
+            .field("endpoint", &crate::client::redacted(&self.config.endpoint))
             .field("client_id", &self.config.client_id)
             .field("client_secret", &self.config.client_secret)
             .field("scope", &self.config.scope)
@@ -488,6 +496,36 @@ mod tests {
             "is not an http or https url"
         );
         assert!(check_endpoint("http://auth.example.com/token").is_err());
+    }
+
+    proptest::proptest! {
+        /// The token response parser never panics, accepts exactly the
+        /// tokens that can be sent, and keeps `expires_in`.
+        #[test]
+        fn token_responses_parse_without_panicking(
+            token in proptest::prelude::any::<String>(),
+            expires_in in proptest::option::of(proptest::prelude::any::<u64>()),
+            junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let _ = parse_issued(&junk, "e");
+            let body = serde_json::json!({"access_token": token, "expires_in": expires_in});
+            let parsed = parse_issued(body.to_string().as_bytes(), "e");
+            let sendable = crate::auth::authorization(&SecretToken::new(token.clone())).is_ok();
+            proptest::prop_assert_eq!(parsed.is_ok(), sendable);
+            if let Ok(issued) = parsed {
+                proptest::prop_assert_eq!(issued.token.expose_secret(), token.as_str());
+                proptest::prop_assert_eq!(issued.expires_in, expires_in);
+            }
+        }
+
+        /// Whatever the server puts in a refusal, the reason has no line
+        /// break or other control character.
+        #[test]
+        fn refusal_reasons_are_one_line(error in ".*", description in proptest::option::of(".*")) {
+            let body = serde_json::json!({"error": error, "error_description": description});
+            let reason = refusal_reason(body.to_string().as_bytes()).unwrap();
+            proptest::prop_assert!(!reason.chars().any(char::is_control), "{reason:?}");
+        }
     }
 
     #[test]

@@ -8,13 +8,14 @@
 //!   want: the server never sees more than `count` requests in any window of
 //!   length `period` (see [`RateLimit::spacing`]).
 //! - A 429 with `Retry-After` pauses the whole client until then
-//!   ([`Throttle::pause_until`]): the other calls in flight do not keep
+//!   (`Throttle::pause_until`): the other calls in flight do not keep
 //!   sending into a limit the server has said is reached.
 //!
 //! Time is read from tokio's clock, so tests can pause it.
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use governor::clock::Clock;
@@ -84,6 +85,9 @@ pub(crate) struct Throttle {
     limiter: Option<Limiter>,
     /// Until when a 429's `Retry-After` paused the client.
     paused_until: Mutex<Option<Instant>>,
+    /// Whether a pause was ever set: until then, a request without a rate
+    /// limit passes without taking the lock.
+    ever_paused: AtomicBool,
 }
 
 type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
@@ -122,6 +126,7 @@ impl Throttle {
         Throttle {
             limiter,
             paused_until: Mutex::new(None),
+            ever_paused: AtomicBool::new(false),
         }
     }
 
@@ -140,9 +145,13 @@ impl Throttle {
         if paused.is_none_or(|p| p < until) {
             *paused = Some(until);
         }
+        self.ever_paused.store(true, Ordering::Release);
     }
 
     fn paused_until(&self) -> Option<Instant> {
+        if !self.ever_paused.load(Ordering::Acquire) {
+            return None;
+        }
         let paused = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
         paused.filter(|until| *until > Instant::now())
     }

@@ -522,6 +522,29 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// `Retry-After` parsing never panics; delta-seconds read as such
+        /// (saturating), and a date is read as the time until it.
+        #[test]
+        fn retry_after_parses_anything_without_panicking(
+            text in ".*",
+            seconds in proptest::prelude::any::<u64>(),
+            ahead in 1u64..1_000_000,
+        ) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+            let _ = parse_retry_after(&text, now);
+            proptest::prop_assert_eq!(
+                parse_retry_after(&format!(" {seconds} "), now),
+                Some(Duration::from_secs(seconds))
+            );
+            let date = httpdate::fmt_http_date(now + Duration::from_secs(ahead));
+            proptest::prop_assert_eq!(
+                parse_retry_after(&date, now),
+                Some(Duration::from_secs(ahead))
+            );
+        }
+    }
+
     #[test]
     fn retry_after_below_the_backoff_still_waits_the_backoff() {
         for asked in [Duration::ZERO, Duration::from_millis(100)] {
