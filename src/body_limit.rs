@@ -1,6 +1,7 @@
 //! A cap on how much of a response body the client reads: an endless or
 //! huge answer fails the call with [`BodyTooLarge`] instead of growing
-//! memory until the timeout.
+//! memory until the timeout; and a bound on how much of a body that does not
+//! decode an error keeps ([`from_response`]).
 //!
 //! A response that declares a `Content-Length` within the cap is left as it
 //! is (hyper never reads past the declared length); any other one (chunked,
@@ -71,6 +72,36 @@ pub(crate) fn cap(response: Response, limit: usize) -> Response {
         .body(reqwest::Body::wrap(limited))
         .expect("the parts of a valid response");
     Response::from(rebuilt)
+}
+
+/// The most bytes of a body that does not decode kept in the error
+/// (`Error::InvalidResponsePayload`), whose `Display` prints them.
+pub const QUOTED_BODY: usize = 4096;
+
+/// Reads and decodes a response body, as progenitor's
+/// `ResponseValue::from_response` does, but keeps only the first
+/// [`QUOTED_BODY`] bytes of a body that does not decode: the generated code
+/// calls this (the generator reroutes it), so an error's message stays small
+/// whatever the server sends.
+#[doc(hidden)]
+pub async fn from_response<T: serde::de::DeserializeOwned, E>(
+    response: Response,
+) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let full = response
+        .bytes()
+        .await
+        .map_err(progenitor_client::Error::ResponseBodyError)?;
+    match serde_json::from_slice(&full) {
+        Ok(inner) => Ok(progenitor_client::ResponseValue::new(
+            inner, status, headers,
+        )),
+        Err(error) => Err(progenitor_client::Error::InvalidResponsePayload(
+            full.slice(..full.len().min(QUOTED_BODY)),
+            error,
+        )),
+    }
 }
 
 #[cfg(test)]

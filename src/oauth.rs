@@ -199,7 +199,7 @@ impl ClientCredentials {
             .url
             .as_ref()
             .map_err(|problem| AuthError::InvalidEndpoint {
-                endpoint: self.config.endpoint.clone(),
+                endpoint: crate::client::redacted(&self.config.endpoint),
                 problem,
             })?;
         loop {
@@ -238,7 +238,7 @@ impl ClientCredentials {
 
     fn unavailable(&self, error: Arc<AuthError>) -> AuthError {
         AuthError::TokenUnavailable {
-            endpoint: self.config.endpoint.clone(),
+            endpoint: crate::client::redacted(&self.config.endpoint),
             source: error,
         }
     }
@@ -276,7 +276,7 @@ struct Issued {
 fn parse_issued(body: &[u8], endpoint: &str) -> Result<Issued, AuthError> {
     let parsed: TokenResponse =
         serde_json::from_slice(body).map_err(|source| AuthError::TokenResponse {
-            endpoint: endpoint.to_owned(),
+            endpoint: crate::client::redacted(endpoint),
             source,
         })?;
     let token = SecretToken::new(parsed.access_token);
@@ -346,7 +346,7 @@ impl Request {
             }
             crate::tls::Roots::from_pems(&state.roots)
         };
-        let endpoint = || self.config.endpoint.clone();
+        let endpoint = || crate::client::redacted(&self.config.endpoint);
         let http = crate::tls::client_builder(&roots)
             .map_err(|source| AuthError::Setup {
                 endpoint: endpoint(),
@@ -365,7 +365,7 @@ impl Request {
 
     async fn fetch(&self) -> Result<Issued, AuthError> {
         let config = &self.config;
-        let endpoint = || config.endpoint.clone();
+        let endpoint = || crate::client::redacted(&config.endpoint);
         let http = self.http()?;
         let form = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());

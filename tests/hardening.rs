@@ -222,3 +222,43 @@ async fn an_endless_response_fails_at_the_body_cap() {
     let written = written.load(std::sync::atomic::Ordering::SeqCst);
     assert!(written < 64 * 1024 * 1024, "{written} bytes written");
 }
+
+/// A body that does not decode is quoted in the error only by a bounded
+/// prefix: a 2 MiB invalid answer does not become a 2 MB message.
+#[tokio::test]
+async fn an_error_quotes_only_a_prefix_of_a_body_that_does_not_decode() {
+    let server = MockServer::start().await;
+    let junk = format!("{{\"id\": \"{}", "x".repeat(2 * 1024 * 1024));
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_raw(junk, "application/json"))
+        .mount(&server)
+        .await;
+    let client = hybridbox_client(&server.uri(), RetryPolicy::none());
+    let error = hybridbox_create(&client).await.unwrap_err();
+    let shown = format!("{error} {error:#}");
+    assert!(
+        matches!(error, hybridbox::Error::InvalidResponsePayload(..)),
+        "{error:?}"
+    );
+    assert!(shown.len() < 64 * 1024, "{} bytes", shown.len());
+}
+
+/// The token endpoint too is refused with credentials in its URL, and its
+/// password is not shown.
+#[tokio::test]
+async fn a_token_endpoint_with_credentials_is_refused() {
+    let api = MockServer::start().await;
+    let credentials =
+        ClientCredentials::new("id", "secret").token_endpoint("http://u:hunter2@127.0.0.1:9/token");
+    assert!(!format!("{credentials:?}").contains("hunter2"));
+    let client = hybridbox::Client::builder()
+        .base_url(api.uri())
+        .auth(Auth::source(credentials))
+        .build()
+        .unwrap();
+    let error = hybridbox_create(&client).await.unwrap_err();
+    let shown = error.to_string();
+    assert!(shown.contains("credentials"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert_eq!(received(&api).await, 0);
+}

@@ -2,7 +2,8 @@
 //! enums of schemas marked `x-open-enum` (an `Other(String)` variant keeps
 //! values the document does not list), and the edits to progenitor's code
 //! (its panicking `Client::new` and its `api-version` header removed, the
-//! mock helpers' trait sealed).
+//! response bodies read by the facade's bounded reader, the mock helpers'
+//! trait sealed).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -240,6 +241,30 @@ pub(super) fn remove_api_version_header(file: &mut syn::File) {
         }
     }
     in_items(&mut file.items);
+}
+
+/// Sends every response body progenitor decodes through `reader` (a path
+/// to an async function with the signature of progenitor's
+/// `ResponseValue::from_response`) instead of that function: the facade's
+/// reader keeps only a bounded prefix of a body that does not decode, so an
+/// error's message stays small whatever the server sends.
+pub(super) fn read_responses_with(file: &mut syn::File, reader: &syn::Path) {
+    struct Reroute<'a>(&'a syn::Path);
+    impl syn::visit_mut::VisitMut for Reroute<'_> {
+        fn visit_expr_path_mut(&mut self, expr: &mut syn::ExprPath) {
+            let segments: Vec<String> = expr
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            if segments == ["ResponseValue", "from_response"] {
+                expr.path = self.0.clone();
+            }
+            syn::visit_mut::visit_expr_path_mut(self, expr);
+        }
+    }
+    syn::visit_mut::VisitMut::visit_file_mut(&mut Reroute(reader), file);
 }
 
 /// Seals progenitor's `MockServerExt` (public, with one required method per

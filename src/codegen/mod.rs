@@ -44,7 +44,7 @@ mod yaml;
 
 pub use bundle::{Loader, resolve_path};
 pub use emit::enum_values;
-use emit::{remove_api_version_header, remove_client_new, seal_mock_trait};
+use emit::{read_responses_with, remove_api_version_header, remove_client_new, seal_mock_trait};
 pub use lines::LineIndex;
 use panics::run_progenitor;
 pub use responses::{ResponseRole, response_role, responses_with_role};
@@ -573,7 +573,22 @@ impl<'a> Document<'a> {
 
         let mut file = self.parse_generated(vendor, tokens)?;
         if options.inner_type.is_some() {
+            // Built with the facade (its hooks): its constructor and its
+            // response reader.
             remove_client_new(&mut file);
+            let reader: syn::Path = syn::parse_str(&format!(
+                "{}::body_limit::from_response",
+                options.crate_path
+            ))
+            .map_err(|_| GenerateError {
+                file: self.file.to_owned(),
+                line: None,
+                column: None,
+                place: None,
+                message: format!("the crate path `{}` is not a rust path", options.crate_path),
+                source: None,
+            })?;
+            read_responses_with(&mut file, &reader);
         }
         remove_api_version_header(&mut file);
         let types = file.items.iter_mut().find_map(|item| match item {
