@@ -85,10 +85,11 @@ pub const QUOTED_BODY: usize = 4096;
 /// whatever the server sends.
 #[doc(hidden)]
 pub async fn from_response<T: serde::de::DeserializeOwned, E>(
-    response: Response,
+    mut response: Response,
 ) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
     let status = response.status();
-    let headers = response.headers().clone();
+    // Taken, not cloned: reading the body does not need them.
+    let headers = std::mem::take(response.headers_mut());
     let full = response
         .bytes()
         .await
