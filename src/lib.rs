@@ -28,6 +28,9 @@ pub mod codegen;
 #[cfg(feature = "cli")]
 pub mod diff;
 
+#[cfg(feature = "cli")]
+pub mod bulk;
+
 /// Client for the Hybridbox invitation API (`https://api.hybridbox.io`).
 ///
 /// Generated from the operations tagged `hybridbox` in the document.
