@@ -4,12 +4,12 @@
 //! certificate comes from a test CA the client is told to trust, and a
 //! refusal when it is not.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use invitations::{Auth, RetryPolicy, hybridbox};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ACCOUNT: &str = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
@@ -23,35 +23,7 @@ struct Server {
 }
 
 async fn start() -> Server {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    // Distinct names: OpenSSL takes a leaf named like its issuer for
-    // self-signed (rcgen gives every certificate the same default name).
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "invitations test CA");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let mut leaf_params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, "invitations test server");
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
-
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![CertificateDer::from(leaf.der().to_vec())],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-    )
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (acceptor, ca_pem) = common::test_tls("invitations test server");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "https://127.0.0.1:{}",
@@ -81,7 +53,7 @@ async fn start() -> Server {
     });
     Server {
         url,
-        ca_pem: ca_cert.pem(),
+        ca_pem,
         requests,
     }
 }

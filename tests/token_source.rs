@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{fast_retries, hybridbox_create};
+use common::{fast_retries, hybridbox_create, test_tls};
 use invitations::{Auth, AuthError, ClientCredentials, SecretToken, TokenSource, hybridbox};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
@@ -549,7 +549,7 @@ async fn a_line_break_in_the_error_description_is_escaped() {
 
 #[tokio::test]
 async fn extra_roots_reach_the_token_endpoint() {
-    let (acceptor, ca_pem) = test_tls();
+    let (acceptor, ca_pem) = test_tls("invitations token endpoint");
     let keycloak = Server::start_with(vec![Reply::token("T1", 600)], Some(acceptor)).await;
     let api = api(vec![created()]).await;
     let client = hybridbox::Client::builder()
@@ -586,43 +586,4 @@ async fn a_token_that_is_not_a_header_value_is_an_error_and_not_kept() {
     hybridbox_create(&client).await.unwrap();
     assert_eq!(keycloak.arrived(), 2);
     assert_eq!(api.authorization(), [Some("Bearer good".to_owned())]);
-}
-
-/// A TLS acceptor for 127.0.0.1 with a certificate from a fresh test CA,
-/// and that CA's PEM.
-fn test_tls() -> (tokio_rustls::TlsAcceptor, String) {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    // Distinct names: OpenSSL takes a leaf named like its issuer for
-    // self-signed.
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "invitations token test CA");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let mut leaf_params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, "invitations token endpoint");
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![CertificateDer::from(leaf.der().to_vec())],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-    )
-    .unwrap();
-    (
-        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
-        ca_cert.pem(),
-    )
 }
