@@ -51,6 +51,16 @@ fn live_target() -> Result<Target, Box<dyn Error>> {
 /// An embedded mock of both APIs, answering with the documented samples.
 fn mock_target(server: &httpmock::MockServer) -> Target {
     let account: uuid::Uuid = "c0faadbe-7246-24e6-5daa-9861d44b3660".parse().unwrap();
+    // `invite` looks for a pending invitation first: none yet.
+    server.mock(|when, then| {
+        when.method("GET")
+            .path(format!(
+                "/hybridbox/v1/public/accounts/{account}/auth/invitations"
+            ))
+            .query_param("status", "pending")
+            .header("authorization", "Bearer example-hybridbox-token");
+        then.status(200).json_body(serde_json::json!([]));
+    });
     server.mock(|when, then| {
         when.method("POST")
             .path(format!(
@@ -99,14 +109,17 @@ async fn run(target: Target) -> Result<(), Box<dyn Error>> {
         .auth(target.hybridbox_auth)
         .retry(RetryPolicy::default())
         .build()?;
-    let invitation = client
-        .create_invitation()
-        .account_id(target.hybridbox_account)
-        .body(hybridbox::types::CreateInvitationRequest::builder().email(target.email.as_str()))
-        .send()
+    // `invite`: never invites twice (it looks for a pending invitation
+    // first, and checks before repeating a create whose fate is unknown).
+    let invited = client
+        .invite(
+            target.hybridbox_account,
+            hybridbox::types::CreateInvitationRequest::builder().email(target.email.as_str()),
+        )
         .await?;
+    let invitation = invited.invitation();
     println!(
-        "hybridbox: invitation {} for {} is {} (expires {})",
+        "hybridbox: invitation {} for {} is {} (expires {}){}",
         invitation.id,
         invitation.email,
         invitation.status.as_deref().unwrap_or("?"),
@@ -114,6 +127,11 @@ async fn run(target: Target) -> Result<(), Box<dyn Error>> {
             .expires_at
             .map(|t| t.to_rfc3339())
             .unwrap_or_else(|| "never".to_owned()),
+        if invited.created() {
+            ""
+        } else {
+            ", already there"
+        },
     );
 
     let client = automox::Client::builder()
@@ -121,14 +139,12 @@ async fn run(target: Target) -> Result<(), Box<dyn Error>> {
         .auth(target.automox_auth)
         .build()?;
     let invitations = client
-        .create_invitation()
-        .account_id(target.automox_account)
-        .body(
+        .invite(
+            target.automox_account,
             automox::types::CreateInvitationRequest::builder()
                 .email(target.email.as_str())
                 .account_rbac_role(automox::types::AccountRbacRole::NonGlobalAdmin),
         )
-        .send()
         .await?;
     for invitation in invitations.iter() {
         println!(
