@@ -222,11 +222,12 @@ async fn attempt(
                 .transpose()
         });
         match renewed {
-            Ok(Some(_)) => {
+            // The repeat is a request like any other: it waits its turn.
+            Ok(Some(_)) if settings.throttle.admit(deadline).await.is_ok() => {
                 tracing::info!(operation, "401: repeating once with a renewed token");
                 result = http.execute(repeat).await;
             }
-            Ok(None) => {}
+            Ok(_) => {}
             Err(error) => {
                 tracing::warn!(operation, error = %describe(&error), "401: could not renew the token");
                 response.extensions_mut().insert(CallFailed(format!(
