@@ -18,7 +18,7 @@ impl Diff<'_, '_> {
             self.old.request_body(&at.old),
             self.new.request_body(&at.new),
         );
-        let required = |b: &Value| b.get("required").and_then(Value::as_bool) == Some(true);
+        let required = |b: &Value| super::flag(b, "required");
         match (old, new) {
             (None, None) => {}
             (None, Some((n, n_at))) => {

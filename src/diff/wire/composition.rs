@@ -94,7 +94,7 @@ impl Diff<'_, '_> {
         here: &At,
         stack: &mut Vec<(String, String)>,
     ) {
-        let open = |s: &Value| s.get("x-open-enum").and_then(Value::as_bool) == Some(true);
+        let open = |s: &Value| super::flag(s, "x-open-enum");
         if open(old) || open(new) {
             return;
         }

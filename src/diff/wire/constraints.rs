@@ -12,7 +12,7 @@
 
 use serde_json::Value;
 
-use super::{At, Context, Diff, Direction, Place, is_deprecated, key_place};
+use super::{At, Context, Diff, Direction, Place, flag, is_deprecated, key_place};
 use crate::diff::Level::{Breaking, Info, Warning};
 use crate::diff::revision::seg;
 use crate::diff::rules::Rule;
@@ -175,14 +175,14 @@ enum Move {
 /// not). Pure: the schemas' own values only.
 fn movement(kind: Kind, key: &str, old: &Value, new: &Value) -> Option<Move> {
     let number = |s: &Value| s.get(key).and_then(Value::as_f64);
-    let flag = |s: &Value, k: Option<&str>| {
-        k.and_then(|k| s.get(k))
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    };
     match kind {
         Kind::Upper { exclusive } => {
-            let bound = |s: &Value| (number(s).unwrap_or(f64::INFINITY), flag(s, exclusive));
+            let bound = |s: &Value| {
+                (
+                    number(s).unwrap_or(f64::INFINITY),
+                    exclusive.is_some_and(|k| flag(s, k)),
+                )
+            };
             let ((o, oe), (n, ne)) = (bound(old), bound(new));
             // Lower is tighter; at the same value, exclusive is tighter.
             order(
@@ -191,7 +191,12 @@ fn movement(kind: Kind, key: &str, old: &Value, new: &Value) -> Option<Move> {
             )
         }
         Kind::Lower { exclusive, floor } => {
-            let bound = |s: &Value| (number(s).unwrap_or(floor), flag(s, exclusive));
+            let bound = |s: &Value| {
+                (
+                    number(s).unwrap_or(floor),
+                    exclusive.is_some_and(|k| flag(s, k)),
+                )
+            };
             let ((o, oe), (n, ne)) = (bound(old), bound(new));
             order(
                 n > o || (n == o && ne && !oe),
@@ -199,8 +204,8 @@ fn movement(kind: Kind, key: &str, old: &Value, new: &Value) -> Option<Move> {
             )
         }
         Kind::Flag => order(
-            flag(new, Some(key)) && !flag(old, Some(key)),
-            flag(old, Some(key)) && !flag(new, Some(key)),
+            flag(new, key) && !flag(old, key),
+            flag(old, key) && !flag(new, key),
         ),
         Kind::Pattern => match (old.get(key), new.get(key)) {
             (None, Some(_)) => Some(Move::Tightened),
@@ -340,7 +345,6 @@ impl Diff<'_, '_> {
         new: &Value,
         here: &At,
     ) {
-        let flag = |s: &Value, key: &str| s.get(key).and_then(Value::as_bool) == Some(true);
         let changes = [
             (
                 Direction::Request,

@@ -46,7 +46,7 @@ impl Diff<'_, '_> {
             }
             return;
         };
-        let open = |s: &Value| s.get("x-open-enum").and_then(Value::as_bool) == Some(true);
+        let open = |s: &Value| super::flag(s, "x-open-enum");
         let (old_open, new_open) = (open(old), open(new));
         if old_open != new_open {
             let (rule, message, wire) = if new_open {

@@ -63,9 +63,15 @@ fn key_place(new: &Value, here: &At, key: &str) -> Vec<String> {
     }
 }
 
+/// Whether the boolean `key` of an object (a schema's `nullable`, a
+/// parameter's `required`, …) is `true`; absent counts as `false`.
+fn flag(value: &Value, key: &str) -> bool {
+    value.get(key).and_then(Value::as_bool) == Some(true)
+}
+
 /// Whether an operation, parameter or schema is marked `deprecated`.
 fn is_deprecated(value: &Value) -> bool {
-    value.get("deprecated").and_then(Value::as_bool) == Some(true)
+    flag(value, "deprecated")
 }
 
 /// Request or response: which way a schema travels.

@@ -14,7 +14,7 @@ impl Diff<'_, '_> {
     pub(super) fn parameters(&mut self, ctx: &Context, old: &Operation, new: &Operation) {
         let old_params = self.old.parameters(old);
         let new_params = self.new.parameters(new);
-        let required = |p: &Value| p.get("required").and_then(Value::as_bool) == Some(true);
+        let required = |p: &Value| super::flag(p, "required");
         for ((place, name), (o, o_at)) in &old_params {
             let Some((n, n_at)) = new_params.get(&(place.clone(), name.clone())) else {
                 self.emit(

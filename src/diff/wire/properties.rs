@@ -159,7 +159,7 @@ impl Diff<'_, '_> {
         new: &Value,
         here: &At,
     ) {
-        let nullable = |s: &Value| s.get("nullable").and_then(Value::as_bool) == Some(true);
+        let nullable = |s: &Value| super::flag(s, "nullable");
         let (o, n) = (nullable(old), nullable(new));
         if o == n {
             return;
