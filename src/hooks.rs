@@ -132,6 +132,39 @@ fn authorize(request: &mut Request, token: &SecretToken) -> Result<(), AuthError
     Ok(())
 }
 
+/// Puts the credentials to send now (if any) in the request's
+/// `Authorization` header.
+async fn put_credentials(auth: &Auth, request: &mut Request) -> Result<(), AuthError> {
+    if let Some(value) = auth.authorization().await? {
+        request.headers_mut().insert(AUTHORIZATION, value);
+    }
+    Ok(())
+}
+
+/// What `pre` does before a call's first attempt: start the call's deadline,
+/// which covers waiting for a token, and add the credentials. What is left
+/// of the deadline travels to `exec` as the request's timeout (each attempt
+/// then sets its own). The error is the call's message.
+async fn prepare(settings: &Settings, request: &mut Request, vendor: &str) -> Result<(), String> {
+    let Some(deadline) = settings
+        .retry
+        .get_deadline()
+        .map(|d| tokio::time::Instant::now() + d)
+    else {
+        return put_credentials(&settings.auth, request)
+            .await
+            .map_err(|error| auth_message(vendor, &error));
+    };
+    tokio::time::timeout_at(deadline, put_credentials(&settings.auth, request))
+        .await
+        .map_err(|_| {
+            format!("{vendor} credentials: no token before the call's deadline; nothing was sent")
+        })?
+        .map_err(|error| auth_message(vendor, &error))?;
+    *request.timeout_mut() = Some(deadline.saturating_duration_since(tokio::time::Instant::now()));
+    Ok(())
+}
+
 /// The token a request carries, to tell a source which one was rejected.
 fn bearer_of(request: &Request) -> Option<SecretToken> {
     let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
@@ -189,17 +222,11 @@ async fn attempt(
     }
     // The first attempt has the token `pre` just got; a retry asks again,
     // so it carries the newest one.
-    if number > 1 && settings.auth.renews() {
-        match settings.auth.authorization().await {
-            Ok(Some(value)) => {
-                request.headers_mut().insert(AUTHORIZATION, value);
-            }
-            Ok(None) => {}
-            Err(error) => {
-                let why = auth_message(vendor, &error);
-                return (Ok(not_sent(why)), Outcome::Fatal);
-            }
-        }
+    if number > 1
+        && settings.auth.renews()
+        && let Err(error) = put_credentials(&settings.auth, &mut request).await
+    {
+        return (Ok(not_sent(auth_message(vendor, &error))), Outcome::Fatal);
     }
     if let Some(deadline) = deadline {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -322,37 +349,9 @@ macro_rules! hooks_for {
                 request: &mut Request,
                 _info: &OperationInfo,
             ) -> Result<(), Error<E>> {
-                let settings = &self.inner().0;
-                // The call's deadline starts here: waiting for a token counts.
-                let deadline = settings
-                    .retry
-                    .get_deadline()
-                    .map(|d| tokio::time::Instant::now() + d);
-                let token = settings.auth.authorization();
-                let token = match deadline {
-                    Some(deadline) => {
-                        let token = tokio::time::timeout_at(deadline, token).await.map_err(|_| {
-                            Error::Custom(format!(
-                                "{} credentials: no token before the call's deadline; nothing was sent",
-                                stringify!($vendor)
-                            ))
-                        })?;
-                        // What is left of the deadline travels to `exec` as
-                        // the request's timeout (each attempt sets its own).
-                        *request.timeout_mut() =
-                            Some(deadline.saturating_duration_since(tokio::time::Instant::now()));
-                        token
-                    }
-                    None => token.await,
-                };
-                match token {
-                    Ok(Some(value)) => {
-                        request.headers_mut().insert(AUTHORIZATION, value);
-                        Ok(())
-                    }
-                    Ok(None) => Ok(()),
-                    Err(error) => Err(Error::Custom(auth_message(stringify!($vendor), &error))),
-                }
+                prepare(&self.inner().0, request, stringify!($vendor))
+                    .await
+                    .map_err(Error::Custom)
             }
 
             async fn exec(

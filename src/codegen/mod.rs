@@ -246,7 +246,7 @@ impl OperationRef<'_> {
     }
 }
 
-pub(crate) const METHODS: [&str; 8] = [
+const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 

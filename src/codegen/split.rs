@@ -38,14 +38,7 @@ impl Document<'_> {
             operation.insert("operationId".to_owned(), Value::String(short.to_owned()));
             let item = paths
                 .entry(op.path.clone())
-                .or_insert_with(|| {
-                    let mut item = self.root["paths"][&op.path]
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default();
-                    item.retain(|k, _| !METHODS.contains(&k.as_str()));
-                    Value::Object(item)
-                })
+                .or_insert_with(|| Value::Object(self.path_item_shell(&op.path)))
                 .as_object_mut()
                 .expect("path items are objects");
             item.insert(op.method.clone(), Value::Object(operation));
@@ -102,6 +95,19 @@ impl Document<'_> {
         let mut spec = Value::Object(spec);
         rename_refs(&mut spec, &renames);
         Ok(spec)
+    }
+
+    /// The path item at `path` without its operations (its `parameters`,
+    /// `summary`, …), to hold a selection of them; the operations are not
+    /// copied.
+    pub(crate) fn path_item_shell(&self, path: &str) -> Map<String, Value> {
+        self.root["paths"][path]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(key, _)| !METHODS.contains(&key.as_str()))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect()
     }
 
     /// The `$ref` targets `values` reach, transitively (`#/components/...`).

@@ -42,11 +42,9 @@ pub(super) fn differing_parts(this: &Revision<'_>, other: &Revision<'_>) -> Valu
         if unchanged.contains(&(op.method.as_str(), op.path.as_str(), op.print)) {
             continue;
         }
-        let item = paths.entry(op.path.clone()).or_insert_with(|| {
-            let mut item = this.path_item(op).as_object().cloned().unwrap_or_default();
-            item.retain(|key, _| !codegen::METHODS.contains(&key.as_str()));
-            Value::Object(item)
-        });
+        let item = paths
+            .entry(op.path.clone())
+            .or_insert_with(|| Value::Object(this.doc.path_item_shell(&op.path)));
         if let Value::Object(item) = item {
             item.insert(op.method.clone(), this.op(op).clone());
         }
