@@ -185,7 +185,7 @@ impl Throttle {
             match limiter.check() {
                 Ok(()) => return Ok(()),
                 Err(not_until) => {
-                    let wait = not_until.wait_time_from(limiter_now(limiter));
+                    let wait = not_until.wait_time_from(limiter.clock().now());
                     let until = Instant::now() + wait;
                     if deadline.is_some_and(|d| until > d) {
                         return Err(WouldPassDeadline);
@@ -195,10 +195,6 @@ impl Throttle {
             }
         }
     }
-}
-
-fn limiter_now(limiter: &Limiter) -> Duration {
-    limiter.clock().now()
 }
 
 impl std::fmt::Debug for Throttle {
