@@ -150,7 +150,8 @@ async fn run(target: Target) -> Result<(), Box<dyn Error>> {
         println!(
             "automox: invitation {} for {} with account role {}",
             invitation.id,
-            invitation.email,
+            // Sent only for a user who does not exist yet.
+            invitation.email.as_deref().unwrap_or("an existing user"),
             invitation
                 .account_rbac_role
                 .as_ref()

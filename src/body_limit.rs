@@ -1,7 +1,7 @@
 //! A cap on how much of a response body the client reads: an endless or
 //! huge answer fails the call with [`BodyTooLarge`] instead of growing
-//! memory until the timeout; and a bound on how much of a body that does not
-//! decode an error keeps ([`from_response`]).
+//! memory until the timeout; and what the client keeps of an answer's body
+//! when it fails.
 //!
 //! A response that declares a `Content-Length` within the cap is left as it
 //! is (hyper never reads past the declared length); any other one (chunked,
@@ -9,6 +9,16 @@
 //! [`BodyTooLarge`] once the cap is passed. The generated code then returns
 //! `Error::ResponseBodyError`, whose `source()` chain holds the
 //! `BodyTooLarge`.
+//!
+//! A non-2xx answer never loses its status, whatever its body: the hooks
+//! read its body as it arrives, up to the same cap ([`buffer_failure`]; a
+//! body cut short or too large keeps what arrived and is not read further) and put an [excerpt](Excerpt) of it on the
+//! response. The generated code decodes a documented error status with
+//! [`error_from_response`], which turns a body that is not the documented
+//! error body (`{}` where fields are required, text, an HTML page, nothing)
+//! into `Error::UnexpectedResponse`, with the status, the headers and the
+//! excerpt ([`ErrorExt::body_excerpt`](crate::ErrorExt::body_excerpt)),
+//! instead of progenitor's `InvalidResponsePayload`, which keeps no status.
 
 use std::fmt;
 
@@ -58,6 +68,12 @@ pub(crate) fn cap(response: Response, limit: usize) -> Response {
             error
         }
     });
+    rebuild(parts, url, reqwest::Body::wrap(limited))
+}
+
+/// A response with the status, version, headers and extensions of `parts`,
+/// the URL `url`, and `body`.
+fn rebuild(parts: http::response::Parts, url: reqwest::Url, body: reqwest::Body) -> Response {
     let mut builder = http::Response::builder()
         .status(parts.status)
         .version(parts.version);
@@ -69,9 +85,74 @@ pub(crate) fn cap(response: Response, limit: usize) -> Response {
     }
     let rebuilt = builder
         .url(url)
-        .body(reqwest::Body::wrap(limited))
+        .body(body)
         .expect("the parts of a valid response");
     Response::from(rebuilt)
+}
+
+/// The start of a failed answer's body as the client keeps it, put on the
+/// response by [`buffer_failure`]: at most [`QUOTED_BODY`] bytes, read as
+/// UTF-8 (invalid bytes replaced), control characters escaped, so that it
+/// prints on one line and cannot drive a terminal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Excerpt(pub(crate) String);
+
+impl Excerpt {
+    /// The excerpt of `body`; `complete` is false when the body was cut
+    /// short (too large, or the connection failed while it arrived).
+    fn of(body: &[u8], complete: bool) -> Excerpt {
+        let cut = body.len() > QUOTED_BODY;
+        let mut text = escape_controls(&String::from_utf8_lossy(
+            &body[..body.len().min(QUOTED_BODY)],
+        ));
+        if cut || !complete {
+            text.push('…');
+        }
+        Excerpt(text)
+    }
+}
+
+/// `text` with every control character escaped (`\n`, `\u{1b}`, …).
+pub(crate) fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reads the body of a failed (non-2xx) answer as it arrives, up to `limit`
+/// bytes, and returns the response with that body and its [`Excerpt`]. A
+/// body cut short (longer than `limit`, a broken connection, the request's
+/// timeout) keeps what arrived, and the rest is not read: the status is
+/// what matters.
+pub(crate) async fn buffer_failure(response: Response, limit: usize) -> Response {
+    use http_body_util::BodyExt;
+    let url = response.url().clone();
+    let (parts, mut body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let mut read = Vec::new();
+    let mut complete = true;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map(|f| f.into_data()) else {
+            complete = false;
+            break;
+        };
+        let Ok(data) = data else { continue };
+        if read.len() + data.len() > limit {
+            read.extend_from_slice(&data[..limit - read.len()]);
+            complete = false;
+            break;
+        }
+        read.extend_from_slice(&data);
+    }
+    let excerpt = Excerpt::of(&read, complete);
+    let mut response = rebuild(parts, url, reqwest::Body::from(read));
+    response.extensions_mut().insert(excerpt);
+    response
 }
 
 /// The most bytes of a body that does not decode kept in the error
@@ -105,6 +186,50 @@ pub async fn from_response<T: serde::de::DeserializeOwned, E>(
     }
 }
 
+/// Reads the body of a documented error status as
+/// [`from_response`] does, but a body that does not decode as the error
+/// type keeps the answer: the error is then `Error::UnexpectedResponse`
+/// with the status, the headers and the [`Excerpt`] (the body is kept up to
+/// [`QUOTED_BODY`] bytes), not `Error::InvalidResponsePayload`, which has
+/// no status. The generated code calls this for its error statuses (the
+/// generator reroutes them).
+#[doc(hidden)]
+pub async fn error_from_response<E: serde::de::DeserializeOwned>(
+    response: Response,
+) -> Result<progenitor_client::ResponseValue<E>, progenitor_client::Error<E>> {
+    // The hooks buffered a failed answer already; this reads it from memory.
+    let response = if response.extensions().get::<Excerpt>().is_some() {
+        response
+    } else {
+        buffer_failure(response, DEFAULT_MAX_RESPONSE_BODY).await
+    };
+    let url = response.url().clone();
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let full = {
+        use http_body_util::BodyExt;
+        // An in-memory body: collecting it cannot fail.
+        body.collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default()
+    };
+    match serde_json::from_slice::<E>(&full) {
+        Ok(inner) => Ok(progenitor_client::ResponseValue::new(
+            inner,
+            parts.status,
+            parts.headers,
+        )),
+        Err(_) => {
+            let kept = full.slice(..full.len().min(QUOTED_BODY));
+            Err(progenitor_client::Error::UnexpectedResponse(rebuild(
+                parts,
+                url,
+                reqwest::Body::from(kept),
+            )))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +239,34 @@ mod tests {
         assert!(!needs_cap(Some(10), 10));
         assert!(needs_cap(Some(11), 10));
         assert!(needs_cap(None, 10), "chunked: unknown length");
+    }
+
+    #[test]
+    fn an_excerpt_is_one_escaped_line_of_at_most_4_kib() {
+        assert_eq!(Excerpt::of(b"Bad Request", true).0, "Bad Request");
+        assert_eq!(Excerpt::of(b"a\nb\x1b[2J", true).0, "a\\nb\\u{1b}[2J");
+        assert_eq!(Excerpt::of(b"", true).0, "");
+        assert_eq!(Excerpt::of(b"cut", false).0, "cut…");
+        let long = Excerpt::of(&[b'x'; QUOTED_BODY + 1], true).0;
+        assert_eq!(long, format!("{}…", "x".repeat(QUOTED_BODY)));
+        assert_eq!(Excerpt::of(&[0xff, b'a'], true).0, "\u{fffd}a");
+    }
+
+    #[tokio::test]
+    async fn a_failed_answer_is_read_up_to_the_limit_and_keeps_its_status() {
+        let response = Response::from(
+            http::Response::builder()
+                .status(502)
+                .body(reqwest::Body::from(vec![b'a'; 100]))
+                .unwrap(),
+        );
+        let buffered = buffer_failure(response, 10).await;
+        assert_eq!(buffered.status(), 502);
+        assert_eq!(
+            buffered.extensions().get::<Excerpt>(),
+            Some(&Excerpt(format!("{}…", "a".repeat(10))))
+        );
+        assert_eq!(buffered.bytes().await.unwrap().len(), 10);
     }
 
     // Reading past the limit: tests/hardening.rs, against an endless

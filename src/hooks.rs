@@ -10,6 +10,9 @@
 //!   pause, the rate limit), carries the newest token, and on a 401 renews a
 //!   token from a [`TokenSource`](crate::TokenSource) and repeats the
 //!   request once;
+//! - every failed (non-2xx) answer has its body read within the attempt,
+//!   with an excerpt kept for the caller's error (see
+//!   [`body_limit`](crate::body_limit));
 //! - `post` turns a call that failed in the facade (a failed token renewal,
 //!   a wait that would pass the deadline) into the call's error.
 
@@ -264,7 +267,14 @@ async fn attempt(
             }
         }
     }
-    let result = result.map(|response| crate::body_limit::cap(response, settings.max_body));
+    let result = match result {
+        // A failed answer is read now, so that its status survives whatever
+        // its body is (`body_limit::error_from_response`).
+        Ok(response) if !response.status().is_success() => {
+            Ok(crate::body_limit::buffer_failure(response, settings.max_body).await)
+        }
+        other => other.map(|response| crate::body_limit::cap(response, settings.max_body)),
+    };
     let outcome = classify(&result);
     // A 429 that says how long to wait pauses every call of the client.
     if let (

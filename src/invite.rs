@@ -98,8 +98,11 @@
 //! are refused before anything is sent, naming the argument. A failure
 //! counts as ambiguous when the create was sent and no answer says it was
 //! not carried out: a timeout after sending, a broken connection, 408, any
-//! 5xx but 501, 503, 505 and 511, a success the client could not read, or an
-//! answer whose body could not be read (its status is then unknown).
+//! 5xx but 501, 503, 505 and 511, or a success the client could not read.
+//! A failed answer is judged by its status alone, whatever its body (the
+//! documented error body, `{}`, text, an HTML page, nothing): a 4xx, or a 429
+//! or 503 past the retries, is `NotInvited`; a 408 or another 5xx is
+//! `MaybeInvited`; [`InviteError::status`] gives it.
 
 use std::fmt::Display;
 use std::time::Duration;
@@ -287,10 +290,12 @@ fn is_ambiguous<E>(error: &Error<E>) -> bool {
         // (`post`), a request that could not be built.
         Error::InvalidRequest(_) | Error::Custom(_) => false,
         Error::CommunicationError(e) => !(e.is_connect() || e.is_builder()),
+        // Every failed answer keeps its status, whatever its body (the
+        // facade reads it: `body_limit`), so it is judged by its status.
         Error::ErrorResponse(response) => status_is_ambiguous(response.status().as_u16()),
         Error::UnexpectedResponse(response) => status_is_ambiguous(response.status().as_u16()),
-        // An expected answer whose body could not be read: for a create
-        // that answered 2xx, carried out; the status is not kept.
+        // Only a success reaches these: an answer whose body could not be
+        // read or decoded. For a create, carried out.
         Error::ResponseBodyError(_)
         | Error::InvalidResponsePayload(..)
         | Error::InvalidUpgrade(_) => true,

@@ -322,6 +322,161 @@ async fn automox_killed_mid_run_sends_no_row_twice_and_reports_rows_in_flight() 
     );
 }
 
+/// The exit code of a run stopped by Ctrl-C or SIGTERM (README: 1 when the
+/// run was interrupted).
+const STOPPED: i32 = 1;
+
+/// The journal's last event per email: `started` or the outcome.
+fn journal_rows(journal: &Path) -> std::collections::HashMap<String, String> {
+    let mut rows = std::collections::HashMap::new();
+    for line in std::fs::read_to_string(journal).unwrap().lines() {
+        let entry: Value = serde_json::from_str(line).unwrap();
+        let Some(email) = entry["email"].as_str() else {
+            continue;
+        };
+        let last = match entry["event"].as_str() {
+            Some("outcome") => entry["outcome"].as_str().unwrap().to_owned(),
+            other => other.unwrap().to_owned(),
+        };
+        rows.insert(email.to_owned(), last);
+    }
+    rows
+}
+
+/// Runs `vendor` over 300 rows at 40 requests/s, sends `signal` (`INT` or
+/// `TERM`) once the mock has had 12 creates, and checks that the run stopped
+/// cleanly: the stop exit code, every create the mock got journaled as
+/// invited, no row left in flight, rows not started, the progress ending at
+/// the rows done; then that a rerun with the same journal invites the rest,
+/// nobody twice.
+async fn stopped_mid_run_by(signal: &str, vendor: &str) {
+    let dir = folder(&format!("{vendor}-sig{}", signal.to_lowercase()));
+    let all = emails(300);
+    let mock = Mock::start(Faults::default(), &[]).await;
+    let file = match vendor {
+        "automox" => csv(&dir, "email,account_rbac_role", &all, ",global-admin"),
+        _ => csv(&dir, "email", &all, ""),
+    };
+    let journal = dir.join("team.csv.journal.jsonl");
+    // `args` with a slow rate instead of its fast one (given once only).
+    let mut slow_args = args(vendor, &mock, &file, &["--concurrency", "4"]);
+    let rate = slow_args.iter().position(|a| a == "--rate").unwrap();
+    slow_args[rate + 1] = "40/1s".to_owned();
+    let refs: Vec<&str> = slow_args.iter().map(String::as_str).collect();
+    let env = key(vendor);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (stdout, stderr) = (dir.join("stdout"), dir.join("stderr"));
+    let mut child = command(&refs, &env)
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let mut seen = 0;
+    for _ in 0..6000 {
+        seen = mock.state().attempts.len();
+        if seen >= 12 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(seen >= 12, "the mock never had 12 creates");
+    let kill = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let mut status = None;
+    for _ in 0..6000 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let Some(status) = status else {
+        child.kill().unwrap();
+        panic!("the run did not end after SIG{signal}");
+    };
+    let output = Output {
+        status,
+        stdout: std::fs::read(&stdout).unwrap(),
+        stderr: std::fs::read(&stderr).unwrap(),
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        None,
+        "killed by the signal: {stderr}"
+    );
+    let summary = summary(&output);
+    assert_eq!(status.code(), Some(STOPPED), "{summary}\n{stderr}");
+    assert!(
+        stderr.contains(&format!("stopping (SIG{signal})")),
+        "{stderr}"
+    );
+    assert_eq!(summary["interrupted"], true);
+    // Every create the mock got is journaled as invited; nothing else is
+    // journaled, and no row is left in flight.
+    let created: HashSet<String> = {
+        let state = mock.state();
+        assert!(state.attempts.values().all(|n| *n == 1));
+        state.attempts.keys().cloned().collect()
+    };
+    let journaled = journal_rows(&journal);
+    let invited: HashSet<String> = journaled
+        .iter()
+        .filter(|(_, last)| *last == "invited")
+        .map(|(email, _)| email.clone())
+        .collect();
+    assert_eq!(invited, created, "journal: {journaled:?}");
+    assert_eq!(journaled.len(), invited.len(), "journal: {journaled:?}");
+    // Some rows were not started; the summary counts each row once.
+    let done = invited.len() as u64;
+    assert!(done < 300, "the run finished before the signal");
+    assert_eq!(summary["invited"], done);
+    assert_eq!(summary["not_started"], 300 - done);
+    assert!(summary["rows"].as_array().unwrap().is_empty(), "{summary}");
+    // The last progress line (stderr is not a terminal) is at the rows done.
+    let last = stderr
+        .lines()
+        .rfind(|l| l.starts_with("progress "))
+        .unwrap();
+    assert!(last.contains(&format!(": {done}/300 rows")), "{last}");
+    // A rerun with the same journal (at full speed) invites the rest.
+    let output = run(args(vendor, &mock, &file, &[]), key(vendor)).await;
+    let again = self::summary(&output);
+    assert_eq!(output.status.code(), Some(0), "{again}");
+    assert_eq!(again["resumed"], done);
+    assert_eq!(again["sent"], 300 - done);
+    assert_eq!(again["invited"], 300);
+    assert_eq!(again["interrupted"], false);
+    let state = mock.state();
+    assert_eq!(state.attempts.len(), 300);
+    assert!(
+        state.attempts.values().all(|n| *n == 1),
+        "a row was sent twice"
+    );
+    assert!(
+        state.created.values().all(|n| *n == 1),
+        "an email was invited twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hybridbox_sigterm_mid_run_stops_cleanly_and_resumes_exactly_once() {
+    stopped_mid_run_by("TERM", "hybridbox").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automox_sigterm_mid_run_stops_cleanly_and_resumes_exactly_once() {
+    stopped_mid_run_by("TERM", "automox").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hybridbox_ctrl_c_mid_run_stops_cleanly_and_resumes_exactly_once() {
+    stopped_mid_run_by("INT", "hybridbox").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_rows_are_reported_by_line_and_not_sent() {
     let dir = folder("bad-rows");

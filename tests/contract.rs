@@ -6,79 +6,21 @@
 //! Prism is an npm tool pinned in `package-lock.json`; `scripts/test` installs
 //! it and runs these tests. A plain `cargo test` lists them as ignored.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+#[path = "common/prism.rs"]
+mod prism;
 
 use invitations::{Auth, RetryPolicy, automox, hybridbox};
+use prism::Prism;
 
-/// A Prism mock server on a free loopback port, stopped on drop.
-struct Prism {
-    child: Child,
-    addr: SocketAddr,
+/// Prism serving the document as a mock.
+fn mock() -> Prism {
+    Prism::run(&["mock", "openapi/invitations.yaml"])
 }
 
-impl Prism {
-    /// Prism serving the document as a mock.
-    fn start() -> Prism {
-        Prism::run(&["mock", "openapi/invitations.yaml"])
-    }
-
-    /// Prism as a validating proxy in front of `upstream`: with `--errors`,
-    /// a response that breaks the document becomes a 500 with
-    /// `sl-violations`.
-    fn proxy(upstream: &str) -> Prism {
-        Prism::run(&["proxy", "openapi/invitations.yaml", upstream])
-    }
-
-    fn run(mode: &[&str]) -> Prism {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let prism = root.join("node_modules/.bin/prism");
-        assert!(
-            prism.exists(),
-            "{} is missing: run `npm ci` (scripts/test does)",
-            prism.display()
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(prism)
-            .args(mode)
-            .args(["--errors", "--host", "127.0.0.1", "--port"])
-            .arg(port.to_string())
-            .current_dir(root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prism starts");
-        // Dropping `prism` stops the child, on every path out of here.
-        let prism = Prism {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        };
-        // Readiness wait, not a timing assertion: give up after ~2 minutes.
-        for _ in 0..1200 {
-            if TcpStream::connect(prism.addr).is_ok() {
-                return prism;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("prism did not start listening on {}", prism.addr);
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Prism as a validating proxy in front of `upstream`: with `--errors`, a
+/// response that breaks the document becomes a 500 with `sl-violations`.
+fn proxy(upstream: &str) -> Prism {
+    Prism::run(&["proxy", "openapi/invitations.yaml", upstream])
 }
 
 /// The token Prism checks for (it checks presence, not value).
@@ -134,7 +76,7 @@ fn uuid(s: &str) -> uuid::Uuid {
 #[tokio::test]
 #[ignore = "needs Prism from npm; scripts/test installs it and runs these"]
 async fn every_operation_conforms_with_all_fields_and_with_the_minimum() {
-    let prism = Prism::start();
+    let prism = mock();
     let account = uuid("c0faadbe-7246-24e6-5daa-9861d44b3660");
     let hybridbox = hybridbox_client(&prism);
 
@@ -251,7 +193,7 @@ async fn every_operation_conforms_with_all_fields_and_with_the_minimum() {
 #[tokio::test]
 #[ignore = "needs Prism from npm; scripts/test installs it and runs these"]
 async fn prism_reports_a_request_that_breaks_the_document() {
-    let prism = Prism::start();
+    let prism = mock();
     // Outside the typed client: no email, and a role the document does not list.
     let response = raw_http()
         .post(format!(
@@ -311,7 +253,7 @@ async fn responses_the_vendor_sends_pass_validation() {
         .respond_with(wiremock::ResponseTemplate::new(201).set_body_json(invitation))
         .mount(&upstream)
         .await;
-    let prism = Prism::proxy(&upstream.uri());
+    let prism = proxy(&upstream.uri());
     let created = automox_client(&prism)
         .create_invitation()
         .account_id(uuid(account))

@@ -458,7 +458,7 @@ async fn automox_a_429_then_201_is_retried_and_returns_the_invitations() {
     let client = automox_client(&server.uri(), fast_retries());
     let invitations = client.invite(ACCOUNT, automox_body()).await.unwrap();
     assert_eq!(invitations.len(), 1);
-    assert_eq!(invitations[0].email, EMAIL);
+    assert_eq!(invitations[0].email.as_deref(), Some(EMAIL));
     assert_eq!(received(&server).await, 2);
 }
 

@@ -179,13 +179,22 @@ fn automox_role_spellings_from_both_vendor_schemas_parse() {
 
 #[test]
 fn request_enums_stay_closed() {
-    let err = serde_json::from_value::<automox::types::AccountRbacRole>(json!("no-global-access"))
+    let err = serde_json::from_value::<automox::types::AccountRbacRole>(json!("no-global-admin"))
         .unwrap_err();
-    assert!(err.to_string().contains("no-global-access"), "{err}");
-    assert_eq!(
-        serde_json::to_value(automox::types::AccountRbacRole::NonGlobalAdmin).unwrap(),
-        "non-global-admin"
-    );
+    assert!(err.to_string().contains("no-global-admin"), "{err}");
+    // Both of the vendor's names for the role without global access are sent.
+    for (role, wire) in [
+        (
+            automox::types::AccountRbacRole::NonGlobalAdmin,
+            "non-global-admin",
+        ),
+        (
+            automox::types::AccountRbacRole::NoGlobalAccess,
+            "no-global-access",
+        ),
+    ] {
+        assert_eq!(serde_json::to_value(role).unwrap(), wire);
+    }
 }
 
 #[test]

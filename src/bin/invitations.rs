@@ -9,8 +9,11 @@
 //! `invitations invite <hybridbox|automox> --account UUID --csv FILE` invites
 //! every user of a CSV file, resumably and never twice (see
 //! `invitations::bulk`). Exit codes: 0 when every valid row ended invited or
-//! already invited, 1 when a row failed, was invalid or unknown, 2 for bad
-//! input (nothing sent).
+//! already invited, 1 when a row failed, was invalid or unknown, or the run
+//! was stopped, 2 for bad input (nothing sent). Ctrl-C (SIGINT) or SIGTERM
+//! stops it cleanly: no new rows, the rows in flight finish and are
+//! journaled, the summary is printed; a second one quits at once (130 or
+//! 143).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -330,18 +333,15 @@ fn invite(args: InviteArgs) -> ExitCode {
         }
     };
     let outcome = runtime.block_on(bulk::invite(&options, async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // No signal handling: never stop early.
-            std::future::pending::<()>().await;
-        }
+        let signal = stop_signal().await;
         eprintln!(
-            "stopping: no new rows; waiting for the rows in flight (Ctrl-C again to quit now; \
-             the journal stays consistent)"
+            "stopping ({}): no new rows; waiting for the rows in flight (Ctrl-C or SIGTERM \
+             again to quit now; the journal stays consistent)",
+            signal.name()
         );
         tokio::spawn(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
+            // A second signal of either kind: the sender is not waiting.
+            std::process::exit(stop_signal().await.exit_code());
         });
     }));
     match outcome {
@@ -359,5 +359,60 @@ fn invite(args: InviteArgs) -> ExitCode {
             eprintln!("error: {}", bulk::error_chain(&e));
             ExitCode::from(2)
         }
+    }
+}
+
+/// A signal that stops `invite`.
+#[derive(Clone, Copy)]
+enum StopSignal {
+    /// Ctrl-C.
+    Interrupt,
+    /// What CI runners, container runtimes and service managers send.
+    Terminate,
+}
+
+impl StopSignal {
+    fn name(self) -> &'static str {
+        match self {
+            StopSignal::Interrupt => "SIGINT",
+            StopSignal::Terminate => "SIGTERM",
+        }
+    }
+
+    /// The shell's code for a program killed by the signal: 128 + its number.
+    fn exit_code(self) -> i32 {
+        match self {
+            StopSignal::Interrupt => 130,
+            StopSignal::Terminate => 143,
+        }
+    }
+}
+
+/// The first Ctrl-C (SIGINT) or, on unix, SIGTERM from the first poll on;
+/// never when neither can be caught. Both take the same path: the first
+/// stops starting rows, the second quits at once.
+async fn stop_signal() -> StopSignal {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                if terminate.recv().await.is_none() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => StopSignal::Interrupt,
+        () = terminate => StopSignal::Terminate,
     }
 }

@@ -8,7 +8,7 @@
 //!   and what a rerun does with each row ([`journal::plan`]);
 //! - [`send`]: the client (credentials from the environment) and each
 //!   vendor's idempotent `invite` turned into an [`Outcome`];
-//! - [`runner`]: bounded concurrency and Ctrl-C;
+//! - [`runner`]: bounded concurrency and stopping (Ctrl-C or SIGTERM);
 //! - [`progress`] and [`summary`]: what is shown, and the exit code.
 //!
 //! [`invite`] puts them together as the command does.
@@ -229,7 +229,11 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// Runs the command: reads and checks the file and the journal, then sends
-/// the rows not done yet (nothing on a dry run), until done or `stop`.
+/// the rows not done yet (nothing on a dry run), until done or `stop`
+/// (the program's Ctrl-C or SIGTERM): once `stop` is ready no row is
+/// started, the rows in flight finish and are journaled, and the report
+/// counts the rest as not started. `stop` is first polled when the first
+/// row is about to start.
 ///
 /// # Errors
 /// [`BulkError`] before anything is sent.

@@ -309,13 +309,14 @@ fn validate<'r>(vendor: Vendor, field: &dyn Fn(&str) -> Option<&'r str>) -> Resu
         }
         Vendor::Automox => {
             let role = field("account_rbac_role").ok_or("account_rbac_role is empty")?;
+            // Both names of the role without global access are taken:
+            // `no-global-access` (the vendor's own client) and
+            // `non-global-admin` (its request documentation).
             let role: automox::types::AccountRbacRole = role.parse().map_err(|_| {
-                let hint = if role == "no-global-access" {
-                    " (requests name it `non-global-admin`)"
-                } else {
-                    ""
-                };
-                format!("unknown account_rbac_role `{role}`{hint}")
+                format!(
+                    "unknown account_rbac_role `{role}` (one of global-admin, no-global-access, \
+                     non-global-admin)"
+                )
             })?;
             let zones = match field("zones") {
                 Some(zones) => parse_zones(zones)?,
@@ -430,7 +431,8 @@ mod tests {
              di@example.com,non-global-admin,3fa85f64-5717-4562-b3fc-2c963f66afa6:boss\n\
              ADA@example.com,global-admin,\n\
              ed@example.com,global-admin\n\
-             fay@example.com,non-global-admin,3fa85f64-5717-4562-b3fc-2c963f66afa6:read-only\n",
+             fay@example.com,non-global-admin,3fa85f64-5717-4562-b3fc-2c963f66afa6:read-only\n\
+             gus@example.com,no-global-access,3fa85f64-5717-4562-b3fc-2c963f66afa6:zone-admin\n",
         );
         let lines: Vec<(u64, &str)> = r
             .invalid
@@ -440,15 +442,33 @@ mod tests {
         assert_eq!(lines.len(), 6, "{lines:?}");
         assert!(lines[0].1.starts_with("malformed email"), "{lines:?}");
         assert_eq!(lines[0].0, 3);
-        assert_eq!(lines[1], (4, "unknown account_rbac_role `superuser`"));
+        assert_eq!(lines[1].0, 4);
+        assert!(
+            lines[1].1.starts_with(
+                "unknown account_rbac_role `superuser` (one of global-admin, no-global-access,"
+            ),
+            "{lines:?}"
+        );
         assert_eq!(lines[2], (5, "zone id `nope` is not a valid uuid"));
         assert!(lines[3].1.starts_with("unknown zone role `boss`"));
         assert_eq!(lines[4], (7, "duplicate email: already on line 2"));
         assert_eq!(lines[5].0, 8);
-        assert_eq!(r.valid.iter().map(|v| v.line).collect::<Vec<_>>(), [2, 9]);
+        assert_eq!(
+            r.valid.iter().map(|v| v.line).collect::<Vec<_>>(),
+            [2, 9, 10]
+        );
         assert_eq!(
             r.valid[1].body.to_json()["zone_assignments"][0]["rbac_role"],
             "read-only"
+        );
+        // Both names of the role without global access are sent as written.
+        assert_eq!(
+            r.valid[1].body.to_json()["account_rbac_role"],
+            "non-global-admin"
+        );
+        assert_eq!(
+            r.valid[2].body.to_json()["account_rbac_role"],
+            "no-global-access"
         );
     }
 

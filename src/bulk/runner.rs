@@ -1,7 +1,7 @@
 //! Sending the rows: at most `concurrency` at once, each journaled
 //! `started` before it is sent and with its outcome before that outcome is
-//! counted; `stop` (Ctrl-C) stops starting rows and waits for those in
-//! flight, so the journal stays consistent.
+//! counted; `stop` (Ctrl-C or SIGTERM) stops starting rows and waits for
+//! those in flight, so the journal stays consistent.
 
 use std::future::Future;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::{Auth, BuildError, ClientCredentials, InviteError, RateLimit, RetryPolicy};
+use crate::{Auth, BuildError, ClientCredentials, ErrorExt, InviteError, RateLimit, RetryPolicy};
 use crate::{automox, hybridbox};
 
 use super::Vendor;
@@ -241,7 +241,13 @@ fn detail<E: fmt::Debug>(
             }
             text
         }
-        Error::UnexpectedResponse(response) => format!("status {}", response.status().as_u16()),
+        Error::UnexpectedResponse(response) => {
+            let mut text = format!("status {}", response.status().as_u16());
+            if let Some(excerpt) = error.body_excerpt().filter(|e| !e.is_empty()) {
+                text = format!("{text}: {excerpt}");
+            }
+            text
+        }
         Error::CommunicationError(e) => super::error_chain(e),
         other => other.to_string(),
     }
@@ -249,16 +255,7 @@ fn detail<E: fmt::Debug>(
 
 /// `text` on one line, control characters escaped, at most 500 characters.
 fn one_line(text: &str) -> String {
-    let escaped: String = text
-        .chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
+    let escaped = crate::body_limit::escape_controls(text);
     if escaped.chars().count() > 500 {
         let cut: String = escaped.chars().take(500).collect();
         format!("{cut}…")

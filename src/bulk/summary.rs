@@ -69,7 +69,7 @@ pub struct Summary {
     pub unknown: u64,
     /// Rows refused before sending.
     pub invalid: u64,
-    /// Valid rows not started because the run was interrupted (Ctrl-C).
+    /// Valid rows not started because the run was interrupted (Ctrl-C or SIGTERM).
     pub not_started: u64,
     /// Of the counted rows, those settled by an earlier run (journal) and
     /// not sent by this one.
@@ -77,7 +77,7 @@ pub struct Summary {
     /// Requests sent by this run: one per row sent (a row's own retries and
     /// lists not counted).
     pub sent: u64,
-    /// Whether Ctrl-C stopped the run before every row was started.
+    /// Whether Ctrl-C or SIGTERM stopped the run before every row was started.
     pub interrupted: bool,
     /// Whether this was a dry run (nothing sent).
     pub dry_run: bool,

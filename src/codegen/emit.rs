@@ -243,28 +243,80 @@ pub(super) fn remove_api_version_header(file: &mut syn::File) {
     in_items(&mut file.items);
 }
 
-/// Sends every response body progenitor decodes through `reader` (a path
-/// to an async function with the signature of progenitor's
-/// `ResponseValue::from_response`) instead of that function: the facade's
-/// reader keeps only a bounded prefix of a body that does not decode, so an
-/// error's message stays small whatever the server sends.
-pub(super) fn read_responses_with(file: &mut syn::File, reader: &syn::Path) {
-    struct Reroute<'a>(&'a syn::Path);
+/// How many of progenitor's response reads [`read_responses_with`]
+/// rerouted: for success statuses, and inside `Error::ErrorResponse(..)`
+/// for documented error statuses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Rerouted {
+    pub(super) success: usize,
+    pub(super) error: usize,
+    /// `Error::ErrorResponse(..)` calls that neither read a body with
+    /// `from_response` nor build an empty one (`ResponseValue::empty`, ..):
+    /// a shape the generator does not know, where an error body could be
+    /// read past the error reader.
+    pub(super) unrecognized: usize,
+}
+
+/// Sends every response body progenitor decodes (its
+/// `ResponseValue::from_response`) through the facade's readers: `success`
+/// for success statuses, `error` for the documented error statuses (the
+/// reads inside `Error::ErrorResponse(..)`). Both are paths to async
+/// functions with the signature of `from_response`. The facade's success
+/// reader keeps only a bounded prefix of a body that does not decode; its
+/// error reader keeps the status of an answer whose body is not the
+/// documented error body. Returns what it rerouted, so that the caller can
+/// refuse an output where nothing matched.
+pub(super) fn read_responses_with(
+    file: &mut syn::File,
+    success: &syn::Path,
+    error: &syn::Path,
+) -> Rerouted {
+    struct Reroute<'a> {
+        success: &'a syn::Path,
+        error: &'a syn::Path,
+        in_error_response: bool,
+        done: Rerouted,
+    }
+    fn idents(path: &syn::Path) -> Vec<String> {
+        path.segments.iter().map(|s| s.ident.to_string()).collect()
+    }
     impl syn::visit_mut::VisitMut for Reroute<'_> {
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            let is_error_response = matches!(&*call.func, syn::Expr::Path(p)
+                if idents(&p.path).ends_with(&["Error".to_owned(), "ErrorResponse".to_owned()]));
+            if is_error_response {
+                let args = &call.args;
+                let text = quote!(#args).to_string();
+                if !text.contains("ResponseValue ::") {
+                    self.done.unrecognized += 1;
+                }
+            }
+            let outer = self.in_error_response;
+            self.in_error_response |= is_error_response;
+            syn::visit_mut::visit_expr_call_mut(self, call);
+            self.in_error_response = outer;
+        }
         fn visit_expr_path_mut(&mut self, expr: &mut syn::ExprPath) {
-            let segments: Vec<String> = expr
-                .path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect();
-            if segments == ["ResponseValue", "from_response"] {
-                expr.path = self.0.clone();
+            if idents(&expr.path) == ["ResponseValue", "from_response"] {
+                if self.in_error_response {
+                    expr.path = self.error.clone();
+                    self.done.error += 1;
+                } else {
+                    expr.path = self.success.clone();
+                    self.done.success += 1;
+                }
             }
             syn::visit_mut::visit_expr_path_mut(self, expr);
         }
     }
-    syn::visit_mut::VisitMut::visit_file_mut(&mut Reroute(reader), file);
+    let mut reroute = Reroute {
+        success,
+        error,
+        in_error_response: false,
+        done: Rerouted::default(),
+    };
+    syn::visit_mut::VisitMut::visit_file_mut(&mut reroute, file);
+    reroute.done
 }
 
 /// Seals progenitor's `MockServerExt` (public, with one required method per
@@ -346,4 +398,56 @@ fn variant_name(value: &str) -> String {
         out.insert(0, 'V');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reroute(code: &str) -> (String, Rerouted) {
+        let mut file: syn::File = syn::parse_str(code).unwrap();
+        let done = read_responses_with(
+            &mut file,
+            &syn::parse_str("crate::body_limit::from_response").unwrap(),
+            &syn::parse_str("crate::body_limit::error_from_response").unwrap(),
+        );
+        (quote!(#file).to_string(), done)
+    }
+
+    #[test]
+    fn error_statuses_are_read_by_the_error_reader() {
+        let (code, done) = reroute(
+            "async fn send() { match status {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            } }",
+        );
+        assert_eq!(
+            done,
+            Rerouted {
+                success: 1,
+                error: 1,
+                unrecognized: 0
+            }
+        );
+        assert!(code.contains("201u16 => crate :: body_limit :: from_response"));
+        assert!(code.contains(
+            "ErrorResponse (crate :: body_limit :: error_from_response (response) . await ?)"
+        ));
+        assert!(!code.contains("ResponseValue :: from_response"));
+    }
+
+    #[test]
+    fn an_error_response_built_otherwise_is_reported() {
+        let (_, done) = reroute(
+            "async fn send() {
+                let body = ResponseValue::from_response(response).await?;
+                Err(Error::ErrorResponse(body))
+            }",
+        );
+        assert_eq!(done.unrecognized, 1);
+        assert_eq!(done.success, 1, "read past the error reader");
+    }
 }

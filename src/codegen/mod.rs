@@ -574,21 +574,44 @@ impl<'a> Document<'a> {
         let mut file = self.parse_generated(vendor, tokens)?;
         if options.inner_type.is_some() {
             // Built with the facade (its hooks): its constructor and its
-            // response reader.
+            // response readers.
             remove_client_new(&mut file);
-            let reader: syn::Path = syn::parse_str(&format!(
-                "{}::body_limit::from_response",
-                options.crate_path
-            ))
-            .map_err(|_| GenerateError {
-                file: self.file.to_owned(),
-                line: None,
-                column: None,
-                place: None,
-                message: format!("the crate path `{}` is not a rust path", options.crate_path),
-                source: None,
-            })?;
-            read_responses_with(&mut file, &reader);
+            let reader = |name: &str| -> Result<syn::Path, GenerateError> {
+                syn::parse_str(&format!("{}::body_limit::{name}", options.crate_path)).map_err(
+                    |_| GenerateError {
+                        file: self.file.to_owned(),
+                        line: None,
+                        column: None,
+                        place: None,
+                        message: format!(
+                            "the crate path `{}` is not a rust path",
+                            options.crate_path
+                        ),
+                        source: None,
+                    },
+                )
+            };
+            let rerouted = read_responses_with(
+                &mut file,
+                &reader("from_response")?,
+                &reader("error_from_response")?,
+            );
+            // A reroute that matched nothing, where the document has a
+            // success body to decode, or an error response built in a way
+            // the generator does not know, means progenitor's output
+            // changed under it.
+            if (rerouted.success == 0 && decodes_a_success_body(spec)) || rerouted.unrecognized > 0
+            {
+                return Err(self.error_at(
+                    &[],
+                    format!("vendor {}", vendor.name),
+                    "progenitor's output does not read responses as the generator expects (a \
+                     `ResponseValue::from_response` call for successes, one inside each \
+                     `Error::ErrorResponse`), so the facade's response readers cannot be put in: \
+                     the generator must be updated for this progenitor version"
+                        .to_owned(),
+                ));
+            }
         }
         remove_api_version_header(&mut file);
         let types = file.items.iter_mut().find_map(|item| match item {
@@ -768,4 +791,20 @@ fn ref_targets(value: &Value) -> Vec<&str> {
     let mut out = Vec::new();
     walk_refs(value, &mut Vec::new(), &mut |_, target| out.push(target));
     out
+}
+
+/// Whether some operation of `spec` declares a body for a success status,
+/// which the generated code decodes with `ResponseValue::from_response`
+/// (a response given by `$ref` counts as one with a body).
+fn decodes_a_success_body(spec: &Value) -> bool {
+    let Some(paths) = spec.get("paths").and_then(Value::as_object) else {
+        return false;
+    };
+    paths
+        .values()
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .filter_map(Value::as_object)
+        .flat_map(|operation| responses_with_role(operation, true))
+        .any(|(_, response)| response.get("content").is_some() || response.get("$ref").is_some())
 }

@@ -61,12 +61,15 @@ pub fn write_crate(dir: &Path, file: &str, text: &str) -> Result<Vec<String>, Ge
     write(&dir.join("Cargo.lock"), &lock);
 
     // What the generated code names of the facade: the hooks' inner type and
-    // the response reader (here progenitor's own).
+    // the response readers (here progenitor's own).
     let mut lib = format!(
         "//! Code generated from {file}, compiled by the invitations crate's tests.\n\n\
          pub mod hooks {{\n    #[derive(Clone, Debug, Default)]\n    pub struct Inner;\n}}\n\n\
          pub mod body_limit {{\n    pub async fn from_response<T: serde::de::DeserializeOwned, E>(\n        \
          response: reqwest::Response,\n    ) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {{\n        \
+         progenitor_client::ResponseValue::from_response(response).await\n    }}\n\n    \
+         pub async fn error_from_response<E: serde::de::DeserializeOwned>(\n        \
+         response: reqwest::Response,\n    ) -> Result<progenitor_client::ResponseValue<E>, progenitor_client::Error<E>> {{\n        \
          progenitor_client::ResponseValue::from_response(response).await\n    }}\n}}\n"
     );
     let mut vendors = Vec::new();

@@ -9,7 +9,16 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///Account role to give the invited user.
+    /**Account role to give the invited user. The vendor names the role
+without global access in two ways: its request documentation (the
+seed) and the request schema of its published definition list
+`global-admin` and `non-global-admin`; its `accountRbacRole` schema,
+which its responses carry, lists `global-admin` and
+`no-global-access`, and Automox's own client (its MCP server) sends
+`no-global-access`, always with zone assignments. Both are accepted
+here; prefer `no-global-access`, the value the vendor's own client
+sends.
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -25,6 +34,8 @@ pub mod types {
     pub enum AccountRbacRole {
         #[serde(rename = "global-admin")]
         GlobalAdmin,
+        #[serde(rename = "no-global-access")]
+        NoGlobalAccess,
         #[serde(rename = "non-global-admin")]
         NonGlobalAdmin,
     }
@@ -32,6 +43,7 @@ pub mod types {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::GlobalAdmin => f.write_str("global-admin"),
+                Self::NoGlobalAccess => f.write_str("no-global-access"),
                 Self::NonGlobalAdmin => f.write_str("non-global-admin"),
             }
         }
@@ -43,6 +55,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "global-admin" => Ok(Self::GlobalAdmin),
+                "no-global-access" => Ok(Self::NoGlobalAccess),
                 "non-global-admin" => Ok(Self::NonGlobalAdmin),
                 _ => Err("invalid value".into()),
             }
@@ -134,10 +147,17 @@ pub mod types {
                 })
         }
     }
-    ///Body of every Automox error response.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    /**Body of the documented Automox error responses. The vendor's error
+bodies require nothing (only its 403 requires `errors`), so nothing
+is required here: `{}` reads as no messages. A body that is not a
+JSON object (text, an HTML page from a proxy, nothing) does not
+decode; the client then keeps the status and an excerpt of the body
+(`Error::UnexpectedResponse`, `ErrorExt::body_excerpt`).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ErrorBody {
-        ///Human-readable error messages.
+        ///Human-readable error messages (absent when the vendor sends none).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub errors: ::std::vec::Vec<::std::string::String>,
     }
     impl ErrorBody {
@@ -145,7 +165,16 @@ pub mod types {
             Default::default()
         }
     }
-    ///An invitation to an Automox account.
+    /**An invitation to an Automox account.
+
+The vendor's `invitation` schema requires nothing. Only `id` is
+required here: the client cannot tell invitations apart without it
+(`invitations invite` journals it), and a 2xx whose invitation lacks
+it reads as an answer the client could not read, which `invite`
+reports as "maybe invited", never as refused. `email` is optional as
+the vendor describes it: "Email address if the user does not exist
+yet".
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Invitation {
         ///The account the user is invited to.
@@ -158,8 +187,11 @@ pub mod types {
         ///When the invitation was created.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///Email address of the invited user.
-        pub email: ::std::string::String,
+        /**Email address of the invited user; the vendor sends it only when
+the user does not exist yet.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
         ///Identifier of the invitation.
         pub id: ::uuid::Uuid,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -416,7 +448,7 @@ pub mod types {
         impl ::std::default::Default for ErrorBody {
             fn default() -> Self {
                 Self {
-                    errors: Err("no value supplied for errors".to_string()),
+                    errors: Ok(Default::default()),
                 }
             }
         }
@@ -461,7 +493,10 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
-            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             inviter: ::std::result::Result<
                 ::std::option::Option<super::Inviter>,
@@ -482,7 +517,7 @@ pub mod types {
                     account_id: Ok(Default::default()),
                     account_rbac_role: Ok(Default::default()),
                     created_at: Ok(Default::default()),
-                    email: Err("no value supplied for email".to_string()),
+                    email: Ok(Default::default()),
                     id: Err("no value supplied for id".to_string()),
                     inviter: Ok(Default::default()),
                     updated_at: Ok(Default::default()),
@@ -535,7 +570,7 @@ pub mod types {
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
@@ -1499,42 +1534,42 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            crate::body_limit::from_response(response).await?,
+                            crate::body_limit::error_from_response(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            crate::body_limit::from_response(response).await?,
+                            crate::body_limit::error_from_response(response).await?,
                         ),
                     )
                 }
                 403u16 => {
                     Err(
                         Error::ErrorResponse(
-                            crate::body_limit::from_response(response).await?,
+                            crate::body_limit::error_from_response(response).await?,
                         ),
                     )
                 }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
-                            crate::body_limit::from_response(response).await?,
+                            crate::body_limit::error_from_response(response).await?,
                         ),
                     )
                 }
                 409u16 => {
                     Err(
                         Error::ErrorResponse(
-                            crate::body_limit::from_response(response).await?,
+                            crate::body_limit::error_from_response(response).await?,
                         ),
                     )
                 }
                 429u16 => {
                     Err(
                         Error::ErrorResponse(
-                            crate::body_limit::from_response(response).await?,
+                            crate::body_limit::error_from_response(response).await?,
                         ),
                     )
                 }

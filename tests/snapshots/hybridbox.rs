@@ -158,12 +158,18 @@ a plain string (its sample holds the placeholder `<string>`), so no
     }
     /**A user invitation to a Hybridbox account.
 
-Only `id` and `email` are required here, although the vendor's list
-page also marks `assignments` and `permission_context` required:
-a required field the server ever leaves out fails the whole response
-in the generated client, while an optional one only reads as `None`
-(or an empty list), so the client stays usable if the vendor's
-samples and its page disagree.
+Hybridbox publishes no definition; judged from the seed's sample,
+where every property is present. A response property is required
+only where the client cannot work without it: a required field the
+server ever leaves out fails the whole response in the generated
+client, while an optional one only reads as `None` (or an empty
+list). So only two are required, although the vendor's list page
+also marks `assignments` and `permission_context` required:
+- `id`: the invitation cannot be resent or told apart without it;
+- `email`: `invite` matches a listed pending invitation to the person
+  by it, and a create whose outcome is unknown is settled by it.
+A 2xx missing either reads as an answer the client could not read
+(for a create, "maybe invited", which `invite` settles by listing).
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Invitation {
