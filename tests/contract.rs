@@ -156,7 +156,7 @@ async fn every_operation_conforms_with_all_fields_and_with_the_minimum() {
         assert_no_violations(response.headers(), what);
     }
 
-    // Automox create: zones and both role enums, then only the required fields.
+    // Automox create: zones and each role, then only the required fields.
     let automox = automox_client(&prism);
     let full = automox::types::CreateInvitationRequest::builder()
         .email("ada@example.com")
@@ -171,9 +171,20 @@ async fn every_operation_conforms_with_all_fields_and_with_the_minimum() {
     let minimal = automox::types::CreateInvitationRequest::builder()
         .email("ada@example.com")
         .account_rbac_role(automox::types::AccountRbacRole::GlobalAdmin);
+    let vendor_client_role = automox::types::CreateInvitationRequest::builder()
+        .email("ada@example.com")
+        .account_rbac_role(automox::types::AccountRbacRole::NoGlobalAccess)
+        .zone_assignments(vec![
+            automox::types::ZoneAssignment::builder()
+                .zone_id(uuid("3a55518d-2488-6f4e-55fb-a40fc120cd12"))
+                .rbac_role(automox::types::ZoneRbacRole::ReadOnly)
+                .try_into()
+                .unwrap(),
+        ]);
     for (what, body) in [
         ("automox create (all fields)", full),
         ("automox create (minimum)", minimal),
+        ("automox create (no-global-access)", vendor_client_role),
     ] {
         let response = automox
             .create_invitation()
@@ -194,13 +205,14 @@ async fn every_operation_conforms_with_all_fields_and_with_the_minimum() {
 #[ignore = "needs Prism from npm; scripts/test installs it and runs these"]
 async fn prism_reports_a_request_that_breaks_the_document() {
     let prism = mock();
-    // Outside the typed client: no email, and a role the document does not list.
+    // Outside the typed client: no email, and a role the document does not
+    // list (a misspelling of the two it does).
     let response = raw_http()
         .post(format!(
             "{}/accounts/c0faadbe-7246-24e6-5daa-9861d44b3660/invitations",
             prism.url()
         ))
-        .json(&serde_json::json!({"account_rbac_role": "no-global-access"}))
+        .json(&serde_json::json!({"account_rbac_role": "no-global-admin"}))
         .send()
         .await
         .unwrap();

@@ -314,13 +314,10 @@ async fn every_documented_error_status_reaches_the_caller() {
     }
 }
 
-/// The vendor's own example answer (`Prefer: dynamic=false`) reads.
-#[tokio::test]
-#[ignore = "needs Prism from npm; scripts/test installs it and runs these"]
-async fn the_vendor_example_answer_reads() {
-    let prism = dynamic();
-    let automox = client(&prefer_forwarder(prism.addr, "dynamic=false").await);
-    let result = automox
+/// Invites john.doe@example.com as a global admin through `base_url`; the
+/// invitations read, or a panic saying what could not be read.
+async fn create_global_admin(base_url: &str, what: &str) -> Vec<automox::types::Invitation> {
+    let result = client(base_url)
         .create_invitation()
         .account_id(uuid(ACCOUNT))
         .body(
@@ -330,10 +327,19 @@ async fn the_vendor_example_answer_reads() {
         )
         .send()
         .await;
-    let invitations = match result {
+    match result {
         Ok(response) => response.into_inner(),
-        Err(error) => panic!("the vendor's example: {}", describe(error).await),
-    };
+        Err(error) => panic!("{what}: {}", describe(error).await),
+    }
+}
+
+/// The vendor's own example answer (`Prefer: dynamic=false`) reads.
+#[tokio::test]
+#[ignore = "needs Prism from npm; scripts/test installs it and runs these"]
+async fn the_vendor_example_answer_reads() {
+    let prism = dynamic();
+    let base_url = prefer_forwarder(prism.addr, "dynamic=false").await;
+    let invitations = create_global_admin(&base_url, "the vendor's example").await;
     // The example in the vendor's definition, as the client reads it
     // (compared as JSON, whichever fields the document makes optional).
     assert_eq!(invitations.len(), 1);
@@ -354,20 +360,7 @@ async fn the_vendor_example_answer_reads() {
 #[ignore = "needs Prism from npm; scripts/test installs it and runs these"]
 async fn the_answer_from_the_vendor_schema_examples_reads() {
     let prism = from_schema_examples();
-    let result = client(&prism.url())
-        .create_invitation()
-        .account_id(uuid(ACCOUNT))
-        .body(
-            CreateInvitationRequest::builder()
-                .email("john.doe@example.com")
-                .account_rbac_role(AccountRbacRole::GlobalAdmin),
-        )
-        .send()
-        .await;
-    let invitations = match result {
-        Ok(response) => response.into_inner(),
-        Err(error) => panic!("the vendor's schema examples: {}", describe(error).await),
-    };
+    let invitations = create_global_admin(&prism.url(), "the vendor's schema examples").await;
     assert_eq!(invitations.len(), 1);
     let invitation = serde_json::to_value(&invitations[0]).unwrap();
     assert_eq!(invitation["id"], "098d6f56-53a0-4803-9271-f608d4faeb36");
