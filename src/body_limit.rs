@@ -11,13 +11,14 @@
 //! `BodyTooLarge`.
 //!
 //! A non-2xx answer never loses its status, whatever its body: the hooks
-//! read its body as it arrives, up to the same cap ([`buffer_failure`]; a
-//! body cut short or too large keeps what arrived and is not read further) and put an [excerpt](Excerpt) of it on the
-//! response. The generated code decodes a documented error status with
-//! [`error_from_response`], which turns a body that is not the documented
-//! error body (`{}` where fields are required, text, an HTML page, nothing)
-//! into `Error::UnexpectedResponse`, with the status, the headers and the
-//! excerpt ([`ErrorExt::body_excerpt`](crate::ErrorExt::body_excerpt)),
+//! read its body as it arrives, up to the same cap (a body cut short or too
+//! large keeps what arrived and is not read further), and put an excerpt of
+//! it on the response. The generated code decodes a documented error status
+//! with [`error_from_response`], which turns a body that is not the
+//! documented error body (`{}` where fields are required, text, an HTML
+//! page, nothing) into `Error::UnexpectedResponse`, with the status, the
+//! headers and the excerpt
+//! ([`ErrorExt::body_excerpt`](crate::ErrorExt::body_excerpt)),
 //! instead of progenitor's `InvalidResponsePayload`, which keeps no status.
 
 use std::fmt;
@@ -156,7 +157,8 @@ pub(crate) async fn buffer_failure(response: Response, limit: usize) -> Response
 }
 
 /// The most bytes of a body that does not decode kept in the error
-/// (`Error::InvalidResponsePayload`), whose `Display` prints them.
+/// (`Error::InvalidResponsePayload`, whose `Display` prints them, or
+/// `Error::UnexpectedResponse`), and in a failed answer's excerpt.
 pub const QUOTED_BODY: usize = 4096;
 
 /// Reads and decodes a response body, as progenitor's
@@ -189,7 +191,7 @@ pub async fn from_response<T: serde::de::DeserializeOwned, E>(
 /// Reads the body of a documented error status as
 /// [`from_response`] does, but a body that does not decode as the error
 /// type keeps the answer: the error is then `Error::UnexpectedResponse`
-/// with the status, the headers and the [`Excerpt`] (the body is kept up to
+/// with the status, the headers and the excerpt (the body is kept up to
 /// [`QUOTED_BODY`] bytes), not `Error::InvalidResponsePayload`, which has
 /// no status. The generated code calls this for its error statuses (the
 /// generator reroutes them).
