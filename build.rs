@@ -4,7 +4,8 @@
 //! to the generation module that the library shares (`src/codegen/`), write
 //! one file per vendor. A broken
 //! document stops the build with one message naming the file, the line and
-//! the problem.
+//! the problem. Files are read only from inside the crate's own folder
+//! (`CARGO_MANIFEST_DIR`): a `$ref` that leads elsewhere stops the build.
 
 #[path = "src/codegen/mod.rs"]
 #[allow(dead_code, unused_imports)] // the library and tools use parts that the build does not
@@ -36,15 +37,20 @@ fn run() -> Result<(), String> {
     );
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?);
     let path = manifest_dir.join(DOCUMENT);
-    let text = std::fs::read_to_string(&path)
+    // Other files the document refers to are read from its folder, and
+    // never from outside the crate's own folder; the document too is read
+    // as they are (a regular file, within the size limit).
+    let folder = path.parent().ok_or("the document has no folder")?;
+    let local = codegen::LocalFiles::new(&manifest_dir, "the crate's folder", folder)
+        .map_err(|e| format!("{DOCUMENT}: cannot read the document's folder: {e}"))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or("the document has no file name")?;
+    let text = local
+        .load(name)
         .map_err(|e| format!("{DOCUMENT}: cannot read the document: {e}"))?;
-    // Other files the document refers to are read from its folder.
-    let folder = path
-        .parent()
-        .ok_or("the document has no folder")?
-        .to_owned();
-    let load =
-        |relative: &str| std::fs::read_to_string(folder.join(relative)).map_err(|e| e.to_string());
+    let load = |relative: &str| local.load(relative);
     let (modules, files) =
         codegen::generate_with(DOCUMENT, &text, &codegen::Options::default(), Some(&load))
             .map_err(|e| e.to_string())?;

@@ -165,6 +165,7 @@ fn options(csv: &Path, url: &str, concurrency: usize, rate: Option<&str>) -> bul
         // Without a rate, a limit far above what the machine can do (the
         // vendor's default would apply otherwise).
         rate: Some(bulk::parse_rate(rate.unwrap_or("10000000/1s")).expect("rate")),
+        timeout: bulk::DEFAULT_TIMEOUT,
         dry_run: false,
         base_url: Some(url.to_owned()),
         progress: Display::Hidden,

@@ -45,12 +45,76 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
+    /// The longest `period` a limiter is made for: 31 days.
+    pub const MAX_PERIOD: Duration = Duration::from_secs(31 * 24 * 3600);
+
     /// At most `count` requests in any window of length `period`. A `count`
     /// of 0 is taken as 1 and a zero `period` as one nanosecond.
+    ///
+    /// Never fails, and the client built with it never panics: a limit
+    /// outside what [`RateLimit::try_per`] accepts is brought within it when
+    /// the client is built, its [`spacing`](RateLimit::spacing) held between
+    /// one nanosecond (more than one request per nanosecond is as good as
+    /// no limit) and that of one request per [`RateLimit::MAX_PERIOD`].
+    /// Use [`RateLimit::try_per`] to refuse such a limit instead.
     pub fn per(count: u32, period: Duration) -> Self {
         RateLimit {
             count: count.max(1),
             period: period.max(Duration::from_nanos(1)),
+        }
+    }
+
+    /// At most `count` requests in any window of length `period`, or why a
+    /// limiter cannot keep that limit as written: a `count` of 0, a zero
+    /// `period` or one longer than [`RateLimit::MAX_PERIOD`], or more than
+    /// one request per nanosecond (see [`RateError::TooFast`] for the
+    /// largest count a period takes).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use invitations::rate_limit::{RateError, RateLimit};
+    ///
+    /// assert!(RateLimit::try_per(2_500, Duration::from_secs(300)).is_ok());
+    /// assert_eq!(
+    ///     RateLimit::try_per(1_000_000_002, Duration::from_secs(1)),
+    ///     Err(RateError::TooFast { max_count: 1_000_000_001 })
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// [`RateError`], saying which part is out of range and the range.
+    pub fn try_per(count: u32, period: Duration) -> Result<Self, RateError> {
+        if count == 0 {
+            return Err(RateError::ZeroCount);
+        }
+        if period.is_zero() {
+            return Err(RateError::ZeroPeriod);
+        }
+        if period > Self::MAX_PERIOD {
+            return Err(RateError::PeriodTooLong {
+                max: Self::MAX_PERIOD,
+            });
+        }
+        let limit = RateLimit { count, period };
+        if limit.exact_spacing().is_zero() {
+            return Err(RateError::TooFast {
+                max_count: Self::max_count(period),
+            });
+        }
+        Ok(limit)
+    }
+
+    /// The largest count whose spacing over `period` is at least one
+    /// nanosecond (at least 1).
+    fn max_count(period: Duration) -> u32 {
+        let nanos = u32::try_from(period.as_nanos()).unwrap_or(u32::MAX);
+        // With a burst of 2 (counts from 20 up) the spacing is
+        // period / (count - 1), else period / count.
+        let with_burst = nanos.saturating_add(1);
+        if with_burst >= 20 {
+            with_burst
+        } else {
+            nanos.max(1)
         }
     }
 
@@ -84,10 +148,65 @@ impl RateLimit {
     /// window sees, and the long-run rate is within a few percent of the
     /// most the limit allows.
     pub fn spacing(&self) -> Duration {
-        let spacing = self.period / (self.count - self.burst() + 1);
-        spacing + spacing / 50
+        let spacing = self.exact_spacing();
+        spacing.saturating_add(spacing / 50)
+    }
+
+    /// `period / (count - burst + 1)`, without the margin.
+    fn exact_spacing(&self) -> Duration {
+        self.period / (self.count.max(1) - self.burst() + 1)
+    }
+
+    /// [`spacing`](RateLimit::spacing) held within what a limiter can keep:
+    /// at least one nanosecond, at most that of one request per
+    /// [`RateLimit::MAX_PERIOD`].
+    fn limiter_spacing(&self) -> Duration {
+        let longest = Self::MAX_PERIOD + Self::MAX_PERIOD / 50;
+        self.spacing().clamp(Duration::from_nanos(1), longest)
     }
 }
+
+/// Why [`RateLimit::try_per`] refused a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RateError {
+    /// The count is 0; it must be at least 1.
+    ZeroCount,
+    /// The period is zero.
+    ZeroPeriod,
+    /// The period is longer than [`RateLimit::MAX_PERIOD`].
+    PeriodTooLong {
+        /// The longest period.
+        max: Duration,
+    },
+    /// More than one request per nanosecond: no limiter spaces requests
+    /// closer.
+    TooFast {
+        /// The largest count the period takes.
+        max_count: u32,
+    },
+}
+
+impl std::fmt::Display for RateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RateError::ZeroCount => f.write_str("the count is 0; it must be at least 1"),
+            RateError::ZeroPeriod => f.write_str("the period is zero"),
+            RateError::PeriodTooLong { max } => write!(
+                f,
+                "the period is longer than {} hours, the longest a limiter takes",
+                max.as_secs() / 3600
+            ),
+            RateError::TooFast { max_count } => write!(
+                f,
+                "more than one request per nanosecond, faster than a limiter spaces requests; \
+                 with this period the count is at most {max_count}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RateError {}
 
 /// Waits before each request: until a 429's pause is over, then for the
 /// rate limiter. Shared by a client and its clones.
@@ -124,8 +243,10 @@ impl Throttle {
     pub(crate) fn new(limit: Option<RateLimit>) -> Self {
         let limiter = limit.map(|limit| {
             let burst = NonZeroU32::new(limit.burst()).unwrap_or(NonZeroU32::MIN);
-            let quota = Quota::with_period(limit.spacing())
-                .expect("the spacing is not zero")
+            // Never zero (`limiter_spacing`); the fallback only keeps this
+            // free of panics.
+            let quota = Quota::with_period(limit.limiter_spacing())
+                .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
                 .allow_burst(burst);
             RateLimiter::direct_with_clock(
                 quota,
@@ -263,6 +384,71 @@ mod tests {
                 last <= limit.spacing() * gaps + Duration::from_millis(2),
                 "{count}: {last:?}"
             );
+        }
+    }
+
+    #[test]
+    fn try_per_refuses_what_no_limiter_keeps_and_names_the_range() {
+        let second = Duration::from_secs(1);
+        assert_eq!(RateLimit::try_per(0, second), Err(RateError::ZeroCount));
+        assert_eq!(
+            RateLimit::try_per(1, Duration::ZERO),
+            Err(RateError::ZeroPeriod)
+        );
+        assert_eq!(
+            RateLimit::try_per(1, RateLimit::MAX_PERIOD + Duration::from_nanos(1)),
+            Err(RateError::PeriodTooLong {
+                max: RateLimit::MAX_PERIOD
+            })
+        );
+        assert!(RateLimit::try_per(1, RateLimit::MAX_PERIOD).is_ok());
+        // The largest count of a period is accepted, one more is not.
+        for period in [
+            Duration::from_nanos(1),
+            Duration::from_nanos(19),
+            Duration::from_nanos(25),
+            Duration::from_millis(1),
+            second,
+            Duration::from_secs(5),
+        ] {
+            let max = RateLimit::max_count(period);
+            let limit = RateLimit::try_per(max, period).unwrap();
+            assert!(!limit.spacing().is_zero(), "{period:?}");
+            if max < u32::MAX {
+                assert_eq!(
+                    RateLimit::try_per(max + 1, period),
+                    Err(RateError::TooFast { max_count: max }),
+                    "{period:?}"
+                );
+            }
+        }
+        assert_eq!(
+            RateLimit::try_per(4_294_967_295, Duration::from_millis(1)),
+            Err(RateError::TooFast {
+                max_count: 1_000_001
+            })
+        );
+        let e = RateLimit::try_per(1_000_000_002, second).unwrap_err();
+        assert!(e.to_string().contains("at most 1000000001"), "{e}");
+    }
+
+    /// `per` accepts what `try_per` refuses; the limiter it makes never
+    /// panics and admits requests.
+    #[tokio::test(start_paused = true)]
+    async fn a_limiter_from_any_per_never_panics() {
+        for (count, period) in [
+            (u32::MAX, Duration::from_nanos(1)),
+            (1_000_000_002, Duration::from_secs(1)),
+            (1, Duration::MAX),
+            (u32::MAX, Duration::MAX),
+            (0, Duration::ZERO),
+            (1, Duration::from_secs(36_000_000_000)),
+        ] {
+            let limit = RateLimit::per(count, period);
+            let _ = limit.spacing();
+            let throttle = Throttle::new(Some(limit));
+            throttle.admit(None).await.unwrap();
+            throttle.admit(None).await.unwrap();
         }
     }
 

@@ -238,7 +238,7 @@ paths:
         move |path: &str| match path {
             "a.yaml" => Ok(a.to_owned()),
             "b.yaml" => Ok("Other:\n  $ref: 'a.yaml#/Thing'\nThing:\n  type: string\n".to_owned()),
-            other => Err(format!("no such file: {other}")),
+            other => Err(codegen::ReadError::Other(format!("no such file: {other}"))),
         }
     };
     let generate = |a: &'static str| {

@@ -70,10 +70,17 @@ struct InviteArgs {
           value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
     /// At most COUNT requests per PERIOD (`2500/5m`, `10/1s`; units ms, s,
-    /// m, h) [default: automox 2500/5m, a third-party figure; hybridbox
-    /// none].
+    /// m, h; a period of at most 744h, at most one request per nanosecond)
+    /// [default: automox 2500/5m, a third-party figure; hybridbox none].
     #[arg(long, value_name = "COUNT/PERIOD", value_parser = invitations::bulk::parse_rate)]
     rate: Option<invitations::RateLimit>,
+    /// The most each attempt of a request may take, from connecting to the
+    /// answer's last byte (1ms to 1h; units ms, s, m, h). Each request, its
+    /// retries included, ends within this plus 60s plus the rate limit's
+    /// wait at this concurrency.
+    #[arg(long, value_name = "DURATION", default_value = "30s",
+          value_parser = invitations::bulk::parse_timeout)]
+    timeout: std::time::Duration,
     /// Validate every row and print what would be sent; send nothing (no
     /// credentials needed).
     #[arg(long)]
@@ -145,8 +152,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs `diff`; `Ok(true)` when a change reaches `--fail-on`.
+/// How many characters of an error message `diff` prints.
+const SHOWN_ERROR: usize = 2_000;
+
+/// Runs `diff`; `Ok(true)` when a change reaches `--fail-on`. An error is
+/// one line, escaped: it may quote a document, git or an argument.
 fn run(args: &DiffArgs) -> Result<bool, String> {
+    diff_revisions(args).map_err(|message| codegen::excerpt(&message, SHOWN_ERROR))
+}
+
+/// [`run`], its errors as they come.
+fn diff_revisions(args: &DiffArgs) -> Result<bool, String> {
     let (old, old_origin) = read_revision(&args.old)?;
     let (new, new_origin) = read_revision(&args.new)?;
     let old_load = |path: &str| old_origin.load(path);
@@ -157,8 +173,8 @@ fn run(args: &DiffArgs) -> Result<bool, String> {
     )
     .map_err(|e| e.to_string())?;
     if let Some(file) = &args.ignore {
-        let text =
-            std::fs::read_to_string(file).map_err(|e| format!("cannot read `{file}`: {e}"))?;
+        let text = codegen::read_file(Path::new(file), codegen::MAX_FILE_BYTES)
+            .map_err(|e| format!("cannot read `{file}`: {e}"))?;
         let ignore = IgnoreFile::parse(file, &text).map_err(|e| e.to_string())?;
         diff::ignore::apply(&mut report, &ignore);
     }
@@ -198,69 +214,195 @@ fn repository_path(spec: &str) -> &str {
     spec.split_once(':').map_or(spec, |(_, path)| path)
 }
 
-/// Where a revision's files are: a folder on disk, or beside the document
-/// (`path`) at a git revision.
+/// Where a revision's files are: a folder on disk (read only inside the
+/// repository that holds the document, or inside the document's folder
+/// when no repository does), or beside the document (`path`, from the
+/// repository's top) at a git revision (inside the repository).
 enum Origin {
-    Folder(PathBuf),
+    Folder(codegen::LocalFiles),
     Git { rev: String, path: String },
 }
 
 impl Origin {
     /// Reads a file the document refers to, by its path relative to the
     /// document's folder.
-    fn load(&self, relative: &str) -> Result<String, String> {
+    fn load(&self, relative: &str) -> Result<String, codegen::ReadError> {
         match self {
-            Origin::Folder(folder) => {
-                std::fs::read_to_string(folder.join(relative)).map_err(|e| e.to_string())
+            Origin::Folder(files) => files.load(relative),
+            Origin::Git { rev, path } => {
+                let path = codegen::resolve_path(path, relative);
+                if climbs(&path) {
+                    // `git show REV:../x` would read beside the repository.
+                    return Err(codegen::ReadError::Outside {
+                        root: "the repository".to_owned(),
+                    });
+                }
+                git_show(rev, &path)
             }
-            Origin::Git { rev, path } => git_show(rev, &codegen::resolve_path(path, relative)),
         }
     }
+}
+
+/// Whether a normalised path (from [`codegen::resolve_path`]) climbs above
+/// the folder it is relative to.
+fn climbs(path: &str) -> bool {
+    path == ".." || path.starts_with("../")
 }
 
 /// Reads a revision: an existing file, else `REV:path` through `git show`;
 /// with where the other files it refers to are.
 fn read_revision(spec: &str) -> Result<(String, Origin), String> {
-    if Path::new(spec).is_file() {
-        let text =
-            std::fs::read_to_string(spec).map_err(|e| format!("cannot read `{spec}`: {e}"))?;
-        let folder = Path::new(spec).parent().unwrap_or(Path::new("")).to_owned();
-        return Ok((text, Origin::Folder(folder)));
+    let file = Path::new(spec);
+    if file.is_file() {
+        let folder = match file.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        let (root, root_name) = match git_toplevel(folder) {
+            Some(top) => (top, "the repository"),
+            None => (folder.to_owned(), "the document's folder"),
+        };
+        let files = codegen::LocalFiles::new(&root, root_name, folder)
+            .map_err(|e| format!("cannot read `{spec}`: {e}"))?;
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| format!("cannot read `{spec}`: its name is not utf-8"))?;
+        let text = files
+            .load(name)
+            .map_err(|e| format!("cannot read `{spec}`: {e}"))?;
+        return Ok((text, Origin::Folder(files)));
     }
     let Some((rev, path)) = spec.split_once(':').filter(|(rev, _)| !rev.is_empty()) else {
         return Err(format!(
             "cannot read `{spec}`: no such file (a git revision is written `REV:path`)"
         ));
     };
-    let text = git_show(rev, path)?;
+    if rev.starts_with('-') {
+        return Err(format!(
+            "`{spec}` is neither a file nor a git revision: the revision `{rev}` starts with `-`, which git would read as an option"
+        ));
+    }
+    // `REV:./x` and `REV:../x` are relative to the current folder, any
+    // other path to the repository's top (as `git show` reads them).
+    let full = if path == "." || path == ".." || path.starts_with("./") || path.starts_with("../") {
+        let prefix = git(&["rev-parse", "--show-prefix"])
+            .map_err(|e| format!("cannot read `{spec}`: {e}"))?;
+        codegen::resolve_path(&format!("{}here", prefix.trim_end()), path)
+    } else {
+        codegen::resolve_path("here", path)
+    };
+    if climbs(&full) {
+        return Err(format!(
+            "cannot read `{spec}`: `{path}` leads outside the repository"
+        ));
+    }
+    let text = git_show(rev, &full)
+        .map_err(|e| format!("cannot read `{path}` at git revision `{rev}`: {e}"))?;
     Ok((
         text,
         Origin::Git {
             rev: rev.to_owned(),
-            path: path.to_owned(),
+            path: full,
         },
     ))
 }
 
-/// The text of `path` at git revision `rev`.
-fn git_show(rev: &str, path: &str) -> Result<String, String> {
-    let spec = format!("{rev}:{path}");
+/// The top folder of the git repository that holds `folder`, if one does.
+fn git_toplevel(folder: &Path) -> Option<PathBuf> {
     let output = Command::new("git")
-        .args(["show", "--no-textconv", &spec])
+        .arg("-C")
+        .arg(folder)
+        .args(["rev-parse", "--show-toplevel"])
         .output()
-        .map_err(|e| format!("cannot run `git show {spec}`: {e}"))?;
+        .ok()?;
+    let top = String::from_utf8(output.stdout).ok()?;
+    let top = top.trim_end_matches(['\n', '\r']);
+    (output.status.success() && !top.is_empty()).then(|| PathBuf::from(top))
+}
+
+/// Runs git with `args` (none of them from input that could be an option);
+/// its output, or what it said went wrong.
+fn git(args: &[&str]) -> Result<String, codegen::ReadError> {
+    let output = Command::new("git")
+        .args(args)
+        .output()
+        .map_err(|e| codegen::ReadError::Other(format!("cannot run git: {e}")))?;
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let reason = stderr
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("git failed")
-            .trim_start_matches("fatal: ");
-        return Err(format!(
-            "cannot read `{path}` at git revision `{rev}`: {reason}"
-        ));
+        return Err(codegen::ReadError::Other(git_reason(&output.stderr)));
     }
-    String::from_utf8(output.stdout).map_err(|_| format!("`{spec}` is not utf-8 text"))
+    String::from_utf8(output.stdout).map_err(|_| codegen::ReadError::NotText)
+}
+
+/// The first line of what git wrote on stderr, without `fatal: `.
+fn git_reason(stderr: &[u8]) -> String {
+    let stderr = String::from_utf8_lossy(stderr);
+    stderr
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("git failed")
+        .trim_start_matches("fatal: ")
+        .to_owned()
+}
+
+/// The text of `path` at git revision `rev`: a file (a blob) of at most
+/// [`codegen::MAX_FILE_BYTES`], read with that bound. `rev` never starts
+/// with `-` (refused before), and `--end-of-options` tells git that what
+/// follows is a revision whatever it looks like.
+fn git_show(rev: &str, path: &str) -> Result<String, codegen::ReadError> {
+    use codegen::ReadError;
+    use std::io::Read as _;
+    let spec = format!("{rev}:{path}");
+    let kind = match git(&["cat-file", "-t", "--end-of-options", &spec])?.trim() {
+        "blob" => None,
+        "tree" => Some("a directory"),
+        "commit" => Some("a submodule"),
+        _ => Some("not a file"),
+    };
+    if let Some(kind) = kind {
+        return Err(ReadError::NotAFile { kind });
+    }
+    let mut child = Command::new("git")
+        .args(["show", "--no-textconv", "--end-of-options", &spec])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| ReadError::Other(format!("cannot run git: {e}")))?;
+    let limit = codegen::MAX_FILE_BYTES;
+    let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(ReadError::Other("cannot read git's output".to_owned()));
+    };
+    // stderr is read beside stdout, so that neither pipe can fill and stop git.
+    let (read, errors) = std::thread::scope(|scope| {
+        let errors = scope.spawn(move || {
+            // The start is kept; the rest is drained.
+            let mut errors = Vec::new();
+            let _ = (&mut stderr).take(64 * 1024).read_to_end(&mut errors);
+            let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+            errors
+        });
+        let mut bytes = Vec::new();
+        let read = stdout
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map(|_| bytes);
+        if read.as_ref().is_ok_and(|b| b.len() as u64 > limit) {
+            let _ = child.kill();
+        }
+        (read, errors.join().unwrap_or_default())
+    });
+    let status = child.wait()?;
+    let bytes = read?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    if !status.success() {
+        return Err(ReadError::Other(git_reason(&errors)));
+    }
+    String::from_utf8(bytes).map_err(|_| ReadError::NotText)
 }
 
 /// The unified diff of each vendor's generated code, by vendor, for vendors
@@ -318,6 +460,7 @@ fn invite(args: InviteArgs) -> ExitCode {
         journal: args.journal,
         concurrency: usize::from(args.concurrency),
         rate: args.rate,
+        timeout: args.timeout,
         dry_run: args.dry_run,
         base_url: args.base_url,
         progress: bulk::progress::Display::Auto,
@@ -346,10 +489,13 @@ fn invite(args: InviteArgs) -> ExitCode {
     }));
     match outcome {
         Ok(report) => {
-            print!(
-                "{}",
-                report.render(matches!(args.format, InviteFormat::Json))
-            );
+            use std::io::Write;
+            let json = matches!(args.format, InviteFormat::Json);
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            // A closed stdout loses the summary, not the journal.
+            let _ = report
+                .write(&mut stdout, json)
+                .and_then(|()| stdout.flush());
             if let Some(e) = &report.error {
                 eprintln!("error: {}", bulk::error_chain(e));
             }

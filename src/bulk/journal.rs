@@ -13,6 +13,25 @@
 //! Rows are matched by email (lower case), not line: the file may be edited
 //! between runs. No credential is ever written.
 //!
+//! The journal is trusted only as far as it could have been written by a
+//! run ([`Journal::open`], [`read`]):
+//! - it is a regular file, never reached through a symbolic link (the last
+//!   component is opened with `O_NOFOLLOW`, and non-blocking so that a FIFO
+//!   is refused rather than waited on);
+//! - a run holds it locked ([`std::fs::File::try_lock`]) from before it
+//!   reads it until it ends; a second run on it is refused
+//!   ([`JournalError::Locked`]);
+//! - its first line is a complete `run` line, or it is refused (an empty
+//!   file is a journal with nothing in it: a run that stopped before its
+//!   `run` line was written);
+//! - lines are read one at a time, each at most [`MAX_LINE`] bytes;
+//! - a last line without its newline (a crash while it was written, or a
+//!   copy cut short) is ignored, even when it reads as an entry: a row whose
+//!   `outcome` line is cut is left at its `started` line, in flight, never
+//!   taken as invited. A line cut by a crash and followed by later lines
+//!   (the next run starts on a new line) is ignored too, when it is an
+//!   entry cut short; any other line that is not an entry is refused.
+//!
 //! ```text
 //! {"event":"run","vendor":"automox","account":"3fa85f64-…","at":"…"}
 //! {"event":"started","line":2,"email":"ada@example.com","at":"…"}
@@ -21,7 +40,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::Write;
+use std::io::{BufRead, Read as _, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 
@@ -29,6 +48,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Vendor;
 use super::summary::Outcome;
+
+mod file;
+
+pub use file::Journal;
 
 /// One line of the journal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -162,8 +185,35 @@ pub enum JournalError {
     Mismatch {
         /// The journal.
         path: PathBuf,
-        /// What it was written for.
+        /// What it was written for (an excerpt, escaped).
         found: String,
+    },
+    /// Another run holds it.
+    Locked {
+        /// The journal.
+        path: PathBuf,
+    },
+    /// Its path is a symbolic link.
+    Symlink {
+        /// The journal.
+        path: PathBuf,
+    },
+    /// It is not a regular file (a device, a FIFO, a folder).
+    NotRegular {
+        /// The journal.
+        path: PathBuf,
+    },
+    /// Its first line is not a complete `run` line.
+    NoRunLine {
+        /// The journal.
+        path: PathBuf,
+    },
+    /// A line of it is longer than [`MAX_LINE`].
+    LineTooLong {
+        /// The journal.
+        path: PathBuf,
+        /// The line's number (first = 1).
+        line: usize,
     },
 }
 
@@ -183,6 +233,33 @@ impl fmt::Display for JournalError {
                 "the journal `{}` was written for {found}; pass another --journal",
                 path.display()
             ),
+            JournalError::Locked { path } => write!(
+                f,
+                "another run holds the journal `{}`: wait for it to end, or pass another \
+                 --journal",
+                path.display()
+            ),
+            JournalError::Symlink { path } => write!(
+                f,
+                "the journal `{}` is a symbolic link, which is never followed: pass the file it \
+                 points to with --journal",
+                path.display()
+            ),
+            JournalError::NotRegular { path } => {
+                write!(f, "the journal `{}` is not a regular file", path.display())
+            }
+            JournalError::NoRunLine { path } => write!(
+                f,
+                "the journal `{}` is refused: line 1 is not a complete `run` line, as every \
+                 journal starts (not written by `invitations invite`, or cut short); pass \
+                 another --journal",
+                path.display()
+            ),
+            JournalError::LineTooLong { path, line } => write!(
+                f,
+                "the journal `{}` is damaged: line {line} is longer than {MAX_LINE} bytes",
+                path.display()
+            ),
         }
     }
 }
@@ -192,7 +269,12 @@ impl std::error::Error for JournalError {
         match self {
             JournalError::Io { source, .. } => Some(source.as_ref()),
             JournalError::BadLine { source, .. } => Some(source),
-            JournalError::Mismatch { .. } => None,
+            JournalError::Mismatch { .. }
+            | JournalError::Locked { .. }
+            | JournalError::Symlink { .. }
+            | JournalError::NotRegular { .. }
+            | JournalError::NoRunLine { .. }
+            | JournalError::LineTooLong { .. } => None,
         }
     }
 }
@@ -206,34 +288,115 @@ pub struct Read {
     pub last_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// Reads the journal at `path` (absent: empty) for `vendor` and `account`.
-///
-/// A line cut short (a crash while writing it; the next run starts on a new
-/// line) is ignored: its row's request was not sent, or its outcome not yet
-/// reported.
+/// The longest journal line read, in bytes (those written are a few
+/// hundred).
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Reads the journal at `path` (absent: empty) for `vendor` and `account`,
+/// without locking it (a dry run's read); see the [module](self) for what
+/// is refused and what is ignored.
 ///
 /// # Errors
-/// [`JournalError`] when it cannot be read, a line is damaged, or it was
-/// written for another vendor or account.
+/// [`JournalError`] when it cannot be read, is not a regular file, is a
+/// symbolic link, does not start with a complete `run` line, has a damaged
+/// or too long line, or was written for another vendor or account.
 pub fn read(path: &Path, vendor: Vendor, account: uuid::Uuid) -> Result<Read, JournalError> {
-    let text = match std::fs::read(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Read::default()),
-        Err(e) => return Err(io_error(path, e)),
-    };
+    match file::open(path, false)? {
+        Some(file) => read_from(std::io::BufReader::new(file), path, vendor, account),
+        None => Ok(Read::default()),
+    }
+}
+
+/// How a line of the journal ended.
+enum LineEnd {
+    /// With its newline.
+    Complete,
+    /// At the end of the file, without a newline.
+    Cut,
+    /// No line: the end of the file.
+    End,
+}
+
+/// Reads the next line into `line` (without its newline), at most
+/// [`MAX_LINE`] bytes; `Err(None)` when it is longer.
+fn next_line(
+    input: &mut impl BufRead,
+    line: &mut Vec<u8>,
+) -> Result<LineEnd, Option<std::io::Error>> {
+    line.clear();
+    loop {
+        let available = match input.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Some(e)),
+        };
+        if available.is_empty() {
+            return Ok(if line.is_empty() {
+                LineEnd::End
+            } else {
+                LineEnd::Cut
+            });
+        }
+        let (take, complete) = match available.iter().position(|b| *b == b'\n') {
+            Some(end) => (end, true),
+            None => (available.len(), false),
+        };
+        if line.len() + take > MAX_LINE {
+            return Err(None);
+        }
+        line.extend_from_slice(&available[..take]);
+        input.consume(take + usize::from(complete));
+        if complete {
+            return Ok(LineEnd::Complete);
+        }
+    }
+}
+
+/// Reads a journal from `input`, line by line; `path` names it.
+fn read_from(
+    mut input: impl BufRead,
+    path: &Path,
+    vendor: Vendor,
+    account: uuid::Uuid,
+) -> Result<Read, JournalError> {
     let mut last = HashMap::new();
     let mut last_at = None;
-    for (index, line) in text.split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        let end = next_line(&mut input, &mut line).map_err(|e| match e {
+            Some(e) => io_error(path, e),
+            None => JournalError::LineTooLong {
+                path: path.to_owned(),
+                line: number + 1,
+            },
+        })?;
+        number += 1;
+        let complete = match end {
+            LineEnd::End => break,
+            LineEnd::Complete => true,
+            LineEnd::Cut => false,
+        };
+        if number == 1 {
+            let run = complete && matches!(serde_json::from_slice(&line), Ok(Entry::Run { .. }));
+            if !run {
+                return Err(JournalError::NoRunLine {
+                    path: path.to_owned(),
+                });
+            }
+        }
+        // A last line without its newline is never trusted.
+        if !complete || line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let entry: Entry = match serde_json::from_slice(line) {
+        let entry: Entry = match serde_json::from_slice(&line) {
             Ok(entry) => entry,
+            // Cut by a crash; the next run went on on a new line.
             Err(e) if e.is_eof() => continue,
             Err(source) => {
                 return Err(JournalError::BadLine {
                     path: path.to_owned(),
-                    line: index + 1,
+                    line: number,
                     source,
                 });
             }
@@ -254,7 +417,7 @@ pub fn read(path: &Path, vendor: Vendor, account: uuid::Uuid) -> Result<Read, Jo
                 if v != vendor.as_str() || a != account {
                     return Err(JournalError::Mismatch {
                         path: path.to_owned(),
-                        found: format!("{v} account {a}"),
+                        found: format!("{} account {a}", super::excerpt(&v, 20)),
                     });
                 }
             }
@@ -291,11 +454,19 @@ pub fn now() -> String {
 
 type Ack = tokio::sync::oneshot::Sender<Result<(), Arc<std::io::Error>>>;
 
+/// What the writer's thread is asked.
+enum Message {
+    /// Append a line and say when it is on disk.
+    Line(Vec<u8>, Ack),
+    /// Close the file (releasing the lock) and say when it is closed.
+    Close(tokio::sync::oneshot::Sender<()>),
+}
+
 /// The journal open for appending. Cloning shares the writer.
 #[derive(Clone)]
 pub struct Writer {
     path: PathBuf,
-    queue: mpsc::Sender<(Vec<u8>, Ack)>,
+    queue: mpsc::Sender<Message>,
 }
 
 impl fmt::Debug for Writer {
@@ -305,22 +476,22 @@ impl fmt::Debug for Writer {
 }
 
 impl Writer {
-    /// Opens (creates) the journal at `path` for appending, on a thread of
-    /// its own that ends when the last clone is dropped.
+    /// Opens (creates) and locks the journal at `path` for appending
+    /// ([`Journal::open`]), on a thread of its own that ends, closing it,
+    /// when the last clone is dropped.
     ///
     /// # Errors
-    /// [`JournalError::Io`] when it cannot be opened.
+    /// As [`Journal::open`].
     pub fn open(path: &Path) -> Result<Writer, JournalError> {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .read(true)
-            .open(path)
-            .map_err(|e| io_error(path, e))?;
+        Journal::open(path)?.into_writer()
+    }
+
+    fn from_journal(journal: Journal) -> Result<Writer, JournalError> {
+        let Journal { path, mut file } = journal;
+        let path = path.as_path();
         // After a line cut short by a crash, start on a new line.
         let len = file.metadata().map_err(|e| io_error(path, e))?.len();
         if len > 0 {
-            use std::io::{Read, Seek, SeekFrom};
             let mut last = [0u8; 1];
             file.seek(SeekFrom::Start(len - 1))
                 .and_then(|_| file.read_exact(&mut last))
@@ -329,7 +500,7 @@ impl Writer {
                 file.write_all(b"\n").map_err(|e| io_error(path, e))?;
             }
         }
-        let (queue, receiver) = mpsc::channel::<(Vec<u8>, Ack)>();
+        let (queue, receiver) = mpsc::channel::<Message>();
         std::thread::Builder::new()
             .name("invitations-journal".to_owned())
             .spawn(move || commit_loop(file, &receiver))
@@ -355,7 +526,9 @@ impl Writer {
                 std::io::Error::other("the journal writer stopped"),
             )
         };
-        self.queue.send((line, ack)).map_err(|_| closed())?;
+        self.queue
+            .send(Message::Line(line, ack))
+            .map_err(|_| closed())?;
         match done.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(source)) => Err(JournalError::Io {
@@ -365,23 +538,44 @@ impl Writer {
             Err(_) => Err(closed()),
         }
     }
+
+    /// Closes the journal once the lines appended before are on disk, and
+    /// returns once it is closed and its lock released; appending with a
+    /// clone afterwards fails. (Dropping the last clone closes it too, a
+    /// moment later.)
+    pub async fn close(self) {
+        let (done, closed) = tokio::sync::oneshot::channel();
+        if self.queue.send(Message::Close(done)).is_ok() {
+            let _ = closed.await;
+        }
+    }
 }
 
 /// Writes what is queued, every waiting line at once, one `sync_data` per
 /// batch; acknowledges each line after its batch is synced. After a failure
-/// every line is refused.
-fn commit_loop(mut file: std::fs::File, receiver: &mpsc::Receiver<(Vec<u8>, Ack)>) {
+/// every line is refused. Ends, closing the file, on [`Message::Close`] or
+/// when every writer is gone.
+fn commit_loop(mut file: std::fs::File, receiver: &mpsc::Receiver<Message>) {
     let mut failed: Option<Arc<std::io::Error>> = None;
     let mut buffer = Vec::new();
     let mut acks = Vec::new();
+    let mut close = None;
     while let Ok(first) = receiver.recv() {
         let mut next = Some(first);
-        while let Some((line, ack)) = next {
-            buffer.extend_from_slice(&line);
-            acks.push(ack);
+        while let Some(message) = next {
+            match message {
+                Message::Line(line, ack) => {
+                    buffer.extend_from_slice(&line);
+                    acks.push(ack);
+                }
+                Message::Close(done) => {
+                    close = Some(done);
+                    break;
+                }
+            }
             next = receiver.try_recv().ok();
         }
-        if failed.is_none() {
+        if failed.is_none() && !buffer.is_empty() {
             let written = file.write_all(&buffer).and_then(|()| file.sync_data());
             if let Err(e) = written {
                 failed = Some(Arc::new(e));
@@ -390,6 +584,11 @@ fn commit_loop(mut file: std::fs::File, receiver: &mpsc::Receiver<(Vec<u8>, Ack)
         buffer.clear();
         for ack in acks.drain(..) {
             let _ = ack.send(failed.clone().map_or(Ok(()), Err));
+        }
+        if let Some(done) = close {
+            drop(file);
+            let _ = done.send(());
+            return;
         }
     }
 }
@@ -441,7 +640,7 @@ mod tests {
             .append(&outcome(2, "ada@example.com", Outcome::Invited))
             .await
             .unwrap();
-        drop(writer);
+        writer.close().await;
         // A crash while writing a line.
         let mut file = std::fs::OpenOptions::new()
             .append(true)
@@ -465,7 +664,7 @@ mod tests {
             .append(&outcome(3, "bob@example.com", Outcome::Failed))
             .await
             .unwrap();
-        drop(writer);
+        writer.close().await;
         let last = read(&path, Vendor::Automox, ACCOUNT).unwrap().rows;
         assert_eq!(
             last["bob@example.com"],
@@ -549,6 +748,96 @@ mod tests {
         assert_eq!(
             plan(Vendor::Automox, Some(&done(Outcome::Unknown))),
             Plan::Skip(Outcome::Unknown, None)
+        );
+    }
+
+    fn run_line(vendor: &str) -> String {
+        let run = Entry::Run {
+            vendor: vendor.into(),
+            account: ACCOUNT,
+            at: now(),
+        };
+        format!("{}\n", serde_json::to_string(&run).unwrap())
+    }
+
+    #[test]
+    fn the_first_line_must_be_a_complete_run_line() {
+        let path = temp("first-line.jsonl");
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(
+            read(&path, Vendor::Automox, ACCOUNT).unwrap(),
+            Read::default()
+        );
+        let invited =
+            serde_json::to_string(&outcome(2, "ada@example.com", Outcome::Invited)).unwrap();
+        let run = run_line("automox");
+        for text in [
+            format!("{invited}\n"),
+            format!("\n{run}"),
+            run.trim_end().to_owned(),
+            run[..20].to_owned(),
+            format!("{}\n{run}{invited}\n", &run[..20]),
+        ] {
+            std::fs::write(&path, &text).unwrap();
+            let e = read(&path, Vendor::Automox, ACCOUNT).unwrap_err();
+            assert!(matches!(e, JournalError::NoRunLine { .. }), "{text}: {e}");
+            assert!(
+                e.to_string()
+                    .contains("line 1 is not a complete `run` line"),
+                "{e}"
+            );
+        }
+    }
+
+    /// A last line without its newline is not trusted, even when it reads
+    /// as an entry: a row whose outcome line is cut stays in flight.
+    #[test]
+    fn a_cut_last_line_is_never_taken_as_invited() {
+        let path = temp("cut.jsonl");
+        let started = Entry::Started {
+            line: 2,
+            email: "ada@example.com".into(),
+            at: now(),
+        };
+        let invited =
+            serde_json::to_string(&outcome(2, "ada@example.com", Outcome::Invited)).unwrap();
+        let text = format!(
+            "{}{}\n{invited}",
+            run_line("automox"),
+            serde_json::to_string(&started).unwrap()
+        );
+        for cut in [text.len(), text.len() - 1, text.len() - 30] {
+            std::fs::write(&path, &text[..cut]).unwrap();
+            let rows = read(&path, Vendor::Automox, ACCOUNT).unwrap().rows;
+            assert_eq!(rows["ada@example.com"], Last::Started { line: 2 }, "{cut}");
+            assert_eq!(
+                plan(Vendor::Automox, rows.get("ada@example.com")),
+                Plan::InFlight { line: 2 }
+            );
+        }
+    }
+
+    #[test]
+    fn lines_have_a_size_cap() {
+        let path = temp("long.jsonl");
+        let long = format!("{}{}\n", run_line("automox"), "x".repeat(MAX_LINE + 1));
+        std::fs::write(&path, long).unwrap();
+        let e = read(&path, Vendor::Automox, ACCOUNT).unwrap_err();
+        assert!(
+            matches!(e, JournalError::LineTooLong { line: 2, .. }),
+            "{e}"
+        );
+        // Endless: the cap is reached, never the end.
+        let e = read_from(
+            std::io::BufReader::new(run_line("automox").as_bytes().chain(std::io::repeat(b'x'))),
+            &path,
+            Vendor::Automox,
+            ACCOUNT,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, JournalError::LineTooLong { line: 2, .. }),
+            "{e}"
         );
     }
 }

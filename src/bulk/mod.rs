@@ -12,6 +12,14 @@
 //! - [`progress`] and [`summary`]: what is shown, and the exit code.
 //!
 //! [`invite`] puts them together as the command does.
+//!
+//! The CSV file and the journal come from other people and other runs, so
+//! they are read within bounds (a record of at most [`rows::MAX_RECORD`]
+//! bytes, at most [`rows::MAX_ROWS`] rows, journal lines of at most
+//! [`journal::MAX_LINE`]), the journal only if it is a regular file of its
+//! own that no other run holds ([`journal::Journal`]), and what they say is
+//! shown escaped (control characters and line breaks), in excerpts. Each
+//! request is bounded by its timeout and its [`request_deadline`].
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -67,46 +75,118 @@ impl std::fmt::Display for Vendor {
     }
 }
 
+/// The time `--timeout` gives each attempt of a request by default.
+pub const DEFAULT_TIMEOUT: Duration = crate::client::DEFAULT_TIMEOUT;
+
+/// The longest `--timeout`.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// What a request's deadline leaves, beyond its timeout and the rate
+/// limit's waits, for retries: their backoff and a 429's `Retry-After` (the
+/// retry policy obeys one of up to this long).
+pub const RETRY_ALLOWANCE: Duration = Duration::from_secs(60);
+
 /// Reads `COUNT/PERIOD`: a count of at least 1, and a period written as a
 /// number with a unit `ms`, `s`, `m` or `h` (the number may be left out for
-/// 1): `2500/5m`, `10/1s`, `10/s`.
+/// 1): `2500/5m`, `10/1s`, `10/s`. Every rate it accepts makes a working
+/// limiter ([`RateLimit::try_per`]): a period of at most 31 days
+/// ([`RateLimit::MAX_PERIOD`]), at most one request per nanosecond.
 ///
 /// # Errors
-/// A message saying what is wrong.
+/// A message saying what is wrong and, for a rate out of range, the range.
 pub fn parse_rate(text: &str) -> Result<RateLimit, String> {
-    let bad = |why: &str| format!("`{text}` is not COUNT/PERIOD such as 2500/5m or 10/1s: {why}");
+    let shown = excerpt(text, 40);
+    let bad = |why: &str| format!("`{shown}` is not COUNT/PERIOD such as 2500/5m or 10/1s: {why}");
     let (count, period) = text.split_once('/').ok_or_else(|| bad("no `/`"))?;
     let count: u32 = count
         .trim()
         .parse()
         .ok()
         .filter(|c| *c > 0)
-        .ok_or_else(|| bad("the count is not a whole number above 0"))?;
-    let period = period.trim();
-    let digits = period
+        .ok_or_else(|| bad("the count is not a whole number from 1 to 4294967295"))?;
+    let period = parse_duration(period).map_err(|why| bad(&format!("the period {why}")))?;
+    RateLimit::try_per(count, period).map_err(|e| format!("`{shown}` is not a usable rate: {e}"))
+}
+
+/// Reads `--timeout`: a number with a unit `ms`, `s`, `m` or `h` (`30s`,
+/// `500ms`), from 1 ms to [`MAX_TIMEOUT`].
+///
+/// # Errors
+/// A message saying what is wrong and the range.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let bad = |why: &str| {
+        format!(
+            "`{}` is not a timeout such as 30s or 500ms (1ms to 1h): {why}",
+            excerpt(text, 40)
+        )
+    };
+    let timeout = parse_duration(text).map_err(|why| bad(&format!("the time {why}")))?;
+    if timeout > MAX_TIMEOUT {
+        return Err(bad("longer than 1h"));
+    }
+    Ok(timeout)
+}
+
+/// A duration written as a number (left out: 1) and a unit `ms`, `s`, `m`
+/// or `h`; not zero. The error completes "the period …".
+fn parse_duration(text: &str) -> Result<Duration, &'static str> {
+    let text = text.trim();
+    let digits = text
         .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(period.len());
-    let (number, unit) = period.split_at(digits);
-    let number: u64 = if number.is_empty() {
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u32 = if number.is_empty() {
         1
     } else {
-        number
-            .parse()
-            .map_err(|_| bad("the period's number is too large"))?
+        number.parse().map_err(|_| "is too long")?
     };
     let unit = match unit {
         "ms" => Duration::from_millis(1),
         "s" => Duration::from_secs(1),
         "m" => Duration::from_secs(60),
         "h" => Duration::from_secs(3600),
-        _ => return Err(bad("the period's unit is not ms, s, m or h")),
+        _ => return Err("has no unit ms, s, m or h"),
     };
-    let period = u32::try_from(number)
-        .ok()
-        .and_then(|n| unit.checked_mul(n))
-        .filter(|p| !p.is_zero())
-        .ok_or_else(|| bad("the period is zero or too long"))?;
-    Ok(RateLimit::per(count, period))
+    let duration = unit.checked_mul(number).ok_or("is too long")?;
+    if duration.is_zero() {
+        return Err("is zero");
+    }
+    Ok(duration)
+}
+
+/// How long one request of a run (a list or a create), its retries
+/// included, may take: `timeout` (its first attempt), plus
+/// [`RETRY_ALLOWANCE`], plus the longest the rate limit can hold it with
+/// `concurrency` rows in flight (`concurrency` × the limit's
+/// [`spacing`](RateLimit::spacing)). The client's retry policy gets it as its
+/// [`deadline`](crate::RetryPolicy::deadline): no retry is started that
+/// would end past it.
+pub fn request_deadline(
+    timeout: Duration,
+    rate: Option<RateLimit>,
+    concurrency: usize,
+) -> Duration {
+    let queue = rate.map_or(Duration::ZERO, |rate| {
+        let rows = u32::try_from(concurrency.max(1)).unwrap_or(u32::MAX);
+        rate.spacing().saturating_mul(rows)
+    });
+    timeout
+        .saturating_add(RETRY_ALLOWANCE)
+        .saturating_add(queue)
+}
+
+/// At most `max_chars` characters of `text`, then `…` if it was longer,
+/// with control characters and line breaks escaped: how text from a file
+/// (a CSV, a journal) is quoted in messages.
+pub(crate) fn excerpt(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => {
+            let mut shown = crate::body_limit::escape_controls(&text[..cut]);
+            shown.push('…');
+            shown
+        }
+        None => crate::body_limit::escape_controls(text),
+    }
 }
 
 /// What the command was asked to do.
@@ -124,6 +204,10 @@ pub struct Options {
     pub concurrency: usize,
     /// The rate limit (default: [`Vendor::default_rate`]).
     pub rate: Option<RateLimit>,
+    /// The most each attempt of a request may take ([`DEFAULT_TIMEOUT`] by
+    /// default); each request, retries included, ends within its
+    /// [`request_deadline`].
+    pub timeout: Duration,
     /// Validate and show what would be sent; send nothing.
     pub dry_run: bool,
     /// Another base URL for the vendor's API.
@@ -177,8 +261,9 @@ impl std::error::Error for BulkError {
 pub struct Report {
     /// Counts and the rows that did not end invited.
     pub summary: Summary,
-    /// For a dry run, what would be sent: each row's line, email and body.
-    pub would_send: Vec<(u64, String, serde_json::Value)>,
+    /// For a dry run, the rows that would be sent, in the order they would
+    /// be.
+    pub would_send: Vec<rows::Row>,
     /// A journal failure that stopped the run (no row was started after it).
     pub error: Option<JournalError>,
 }
@@ -190,39 +275,62 @@ impl Report {
     }
 
     /// The report for stdout: text, or one JSON object (with `would_send`
-    /// on a dry run).
+    /// on a dry run). [`Report::write`] writes it without holding it all.
     pub fn render(&self, json: bool) -> String {
-        if json {
-            let mut value = serde_json::to_value(&self.summary).unwrap_or_default();
-            if self.summary.dry_run {
-                value["would_send"] = self
-                    .would_send
-                    .iter()
-                    .map(|(line, email, body)| {
-                        serde_json::json!({"line": line, "email": email, "body": body})
-                    })
-                    .collect();
+        let mut out = Vec::new();
+        // Writing to a `Vec` does not fail.
+        let _ = self.write(&mut out, json);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Writes the report to `out` as [`Report::render`] makes it, one row
+    /// of `would_send` at a time: a dry run of a large file is not held in
+    /// memory a second time as text.
+    ///
+    /// # Errors
+    /// When `out` fails.
+    pub fn write(&self, out: &mut dyn std::io::Write, json: bool) -> std::io::Result<()> {
+        let would_send = |row: &rows::Row| serde_json::json!({"line": row.line, "email": row.email, "body": row.body.to_json()});
+        if !json {
+            for row in &self.would_send {
+                writeln!(out, "would send line {}: {}", row.line, row.body.to_json())?;
             }
-            if let Some(e) = &self.error {
-                value["error"] = error_chain(e).into();
-            }
-            format!("{value}\n")
-        } else {
-            let mut out = String::new();
-            for (line, _, body) in &self.would_send {
-                out.push_str(&format!("would send line {line}: {body}\n"));
-            }
-            out + &self.summary.to_text()
+            return out.write_all(self.summary.to_text().as_bytes());
         }
+        let mut value = serde_json::to_value(&self.summary).unwrap_or_default();
+        if let Some(e) = &self.error {
+            value["error"] = error_chain(e).into();
+        }
+        if !self.summary.dry_run {
+            return writeln!(out, "{value}");
+        }
+        // `would_send` last, as a key sorted last would be, written row by
+        // row.
+        let mut head = value.to_string();
+        head.pop();
+        out.write_all(head.as_bytes())?;
+        if head.len() > 1 {
+            out.write_all(b",")?;
+        }
+        out.write_all(b"\"would_send\":[")?;
+        for (i, row) in self.would_send.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, &would_send(row))?;
+        }
+        out.write_all(b"]}\n")
     }
 }
 
-/// An error and its causes, `: `-separated.
+/// An error and its causes, `: `-separated, control characters and line
+/// breaks escaped, each cause cut at 300 characters (a cause can quote a
+/// file's text: serde quotes what it could not read in a journal line).
 pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
+    let mut text = crate::body_limit::escape_controls(&error.to_string());
     let mut source = error.source();
     while let Some(cause) = source {
-        text = format!("{text}: {cause}");
+        text = format!("{text}: {}", excerpt(&cause.to_string(), 300));
         source = cause.source();
     }
     text
@@ -247,7 +355,18 @@ pub async fn invite(
         .journal
         .clone()
         .unwrap_or_else(|| default_journal(&options.csv));
-    let last = journal::read(&journal_path, vendor, options.account).map_err(BulkError::Journal)?;
+    // A run holds the journal (locked) from before it reads it until its
+    // end; a dry run writes nothing and only reads it.
+    let mut journal = if options.dry_run {
+        None
+    } else {
+        Some(journal::Journal::open(&journal_path).map_err(BulkError::Journal)?)
+    };
+    let last = match &mut journal {
+        Some(journal) => journal.read(vendor, options.account),
+        None => journal::read(&journal_path, vendor, options.account),
+    }
+    .map_err(BulkError::Journal)?;
     let mut summary = Summary {
         dry_run: options.dry_run,
         ..Summary::default()
@@ -284,7 +403,8 @@ pub async fn invite(
         would_send: Vec::new(),
         error: None,
     };
-    if options.dry_run {
+    let Some(journal) = journal else {
+        // A dry run.
         for (row, _) in &in_flight {
             report.summary.resumed += 1;
             let reason = in_flight_reason(row);
@@ -292,23 +412,22 @@ pub async fn invite(
                 .summary
                 .record(row.line, &row.email, Outcome::Unknown, Some(&reason));
         }
-        report.would_send = to_send
-            .iter()
-            .map(|r| (r.line, r.email.clone(), r.body.to_json()))
-            .collect();
+        report.would_send = to_send;
         report.summary.sort();
         return Ok(report);
-    }
+    };
     let sender = if to_send.is_empty() {
         None
     } else {
-        let rate = options.rate.or(vendor.default_rate());
-        Some(
-            send::Sender::from_env(vendor, options.base_url.as_deref(), rate)
-                .map_err(BulkError::Setup)?,
-        )
+        let connection = send::Connection {
+            base_url: options.base_url.clone(),
+            rate: options.rate.or(vendor.default_rate()),
+            timeout: options.timeout,
+            concurrency: options.concurrency,
+        };
+        Some(send::Sender::from_env(vendor, &connection).map_err(BulkError::Setup)?)
     };
-    let writer = journal::Writer::open(&journal_path).map_err(BulkError::Journal)?;
+    let writer = journal.into_writer().map_err(BulkError::Journal)?;
     let begin = journal::Entry::Run {
         vendor: vendor.as_str().to_owned(),
         account: options.account,
@@ -358,6 +477,8 @@ pub async fn invite(
         report.summary.interrupted = ran.interrupted;
         report.error = ran.error;
     }
+    // The lock is released when this returns, not a moment later.
+    writer.close().await;
     report.summary.sort();
     Ok(report)
 }
@@ -388,6 +509,123 @@ mod tests {
         for bad in ["", "10", "0/1s", "x/1s", "10/1", "10/1d", "10/0s", "-1/1s"] {
             assert!(parse_rate(bad).is_err(), "{bad}");
         }
+    }
+
+    /// The rates that panicked (issue 24) are refused with the range; the
+    /// edges of the range are accepted.
+    #[test]
+    fn rates_out_of_range_are_refused_with_the_range() {
+        for (rate, range) in [
+            ("1000000002/1s", "the count is at most 1000000001"),
+            ("4294967295/1ms", "the count is at most 1000001"),
+            ("1/10000000h", "longer than 744 hours"),
+            ("1/745h", "longer than 744 hours"),
+            ("1/99999999999s", "the period is too long"),
+            ("99999999999/1s", "from 1 to 4294967295"),
+        ] {
+            let e = parse_rate(rate).unwrap_err();
+            assert!(e.contains(range), "{rate}: {e}");
+        }
+        for rate in ["1000000001/1s", "1000001/1ms", "1/744h", "4294967295/5s"] {
+            let limit = parse_rate(rate).unwrap();
+            assert!(!limit.spacing().is_zero(), "{rate}");
+        }
+        assert!(parse_rate("1/\u{1b}[2J").unwrap_err().contains("\\u{1b}"));
+    }
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_timeout("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_timeout("1h"), Ok(MAX_TIMEOUT));
+        for bad in ["", "0s", "30", "61m", "2h", "1d", "-1s", "99999999999ms"] {
+            let e = parse_timeout(bad).unwrap_err();
+            assert!(e.contains("1ms to 1h"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_request_deadline_covers_the_timeout_retries_and_the_rate_limit() {
+        let second = Duration::from_secs(1);
+        assert_eq!(request_deadline(second, None, 4), second + RETRY_ALLOWANCE);
+        let rate = parse_rate("10/1s").unwrap();
+        assert_eq!(
+            request_deadline(second, Some(rate), 8),
+            second + RETRY_ALLOWANCE + rate.spacing() * 8
+        );
+        let slowest = parse_rate("1/744h").unwrap();
+        let longest = request_deadline(MAX_TIMEOUT, Some(slowest), usize::MAX);
+        assert!(longest > Duration::from_secs(744 * 3600));
+    }
+
+    proptest::proptest! {
+        /// Whatever `--rate` is given, reading it and building the limiter
+        /// (the client's, as a run does) never panics, and an accepted
+        /// rate's limiter admits requests.
+        #[test]
+        fn any_rate_is_refused_or_builds_a_working_limiter(
+            text in "[0-9]{0,12}/[0-9]{0,12}(ms|s|m|h|d|)|\\PC{0,20}",
+        ) {
+            let Ok(rate) = parse_rate(&text) else { return Ok(()) };
+            let connection = send::Connection {
+                rate: Some(rate),
+                concurrency: 256,
+                timeout: MAX_TIMEOUT,
+                ..send::Connection::new()
+            };
+            let vars = |_: &str| Some("key".to_owned());
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                send::Sender::new(Vendor::Automox, &connection, &vars).unwrap();
+                let throttle = crate::rate_limit::Throttle::new(Some(rate));
+                throttle.admit(None).await.unwrap();
+                throttle.admit(None).await.unwrap();
+            });
+        }
+    }
+
+    /// The JSON of a dry run, written row by row, is one object with
+    /// `would_send` last, as a map would put it.
+    #[test]
+    fn a_dry_run_report_is_written_row_by_row_as_one_object() {
+        let rows = rows::parse(
+            "email,note\nada@example.com,hi\nbad,\n".as_bytes(),
+            "t.csv",
+            Vendor::Hybridbox,
+        )
+        .unwrap();
+        let mut summary = Summary {
+            dry_run: true,
+            ..Summary::default()
+        };
+        for bad in &rows.invalid {
+            summary.record(bad.line, &bad.email, Outcome::Invalid, Some(&bad.reason));
+        }
+        let report = Report {
+            summary,
+            would_send: rows.valid,
+            error: None,
+        };
+        let json = report.render(true);
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let mut expected = serde_json::to_value(&report.summary).unwrap();
+        expected["would_send"] = serde_json::json!([
+            {"line": 2, "email": "ada@example.com", "body": {"email": "ada@example.com", "note": "hi"}}
+        ]);
+        assert_eq!(value, expected);
+        assert_eq!(json, format!("{expected}\n"));
+        let text = report.render(false);
+        assert!(
+            text.starts_with(
+                "would send line 2: {\"email\":\"ada@example.com\",\"note\":\"hi\"}\n\
+                 dry run (nothing sent): 0 invited"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

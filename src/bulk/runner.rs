@@ -138,18 +138,25 @@ mod tests {
         rows::parse(text.as_bytes(), "t.csv", Vendor::Hybridbox).unwrap()
     }
 
-    fn journal(name: &str) -> (std::path::PathBuf, Writer) {
+    /// A new journal with its `run` line.
+    async fn journal(name: &str) -> (std::path::PathBuf, Writer) {
         let dir = std::env::temp_dir().join(format!("invitations-runner-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
         let _ = std::fs::remove_file(&path);
         let writer = Writer::open(&path).unwrap();
+        let run = Entry::Run {
+            vendor: "hybridbox".to_owned(),
+            account: uuid::Uuid::nil(),
+            at: journal::now(),
+        };
+        writer.append(&run).await.unwrap();
         (path, writer)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn at_most_concurrency_rows_in_flight_and_each_journaled() {
-        let (path, writer) = journal("concurrency.jsonl");
+        let (path, writer) = journal("concurrency.jsonl").await;
         let progress = Progress::start(50, Display::Hidden);
         let in_flight = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
@@ -200,7 +207,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn stop_waits_for_rows_in_flight_and_starts_no_more() {
-        let (path, writer) = journal("stop.jsonl");
+        let (path, writer) = journal("stop.jsonl").await;
         let progress = Progress::start(100, Display::Hidden);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let stop_tx = Arc::new(std::sync::Mutex::new(Some(stop_tx)));

@@ -2,13 +2,14 @@
 //! each vendor's `invite` turned into an [`Outcome`] with its reason.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::{Auth, BuildError, ClientCredentials, ErrorExt, InviteError, RateLimit, RetryPolicy};
 use crate::{automox, hybridbox};
 
-use super::Vendor;
 use super::rows::{Body, Row};
 use super::summary::Outcome;
+use super::{DEFAULT_TIMEOUT, RETRY_ALLOWANCE, Vendor, request_deadline};
 
 /// Hybridbox service-account or access token.
 pub const HYBRIDBOX_TOKEN: &str = "HYBRIDBOX_TOKEN";
@@ -66,6 +67,40 @@ pub struct Sent {
     pub id: Option<String>,
 }
 
+/// Where and how the client sends: the base URL, the rate limit, and the
+/// time each attempt and each request may take.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    /// Another base URL for the vendor's API.
+    pub base_url: Option<String>,
+    /// The rate limit, if any.
+    pub rate: Option<RateLimit>,
+    /// The most one attempt may take, from connecting to the answer's last
+    /// byte.
+    pub timeout: Duration,
+    /// Rows in flight at once (the rate limit's queue, for the deadline).
+    pub concurrency: usize,
+}
+
+impl Connection {
+    /// The default base URL, no rate limit, [`DEFAULT_TIMEOUT`], one row
+    /// at a time.
+    pub fn new() -> Connection {
+        Connection {
+            base_url: None,
+            rate: None,
+            timeout: DEFAULT_TIMEOUT,
+            concurrency: 1,
+        }
+    }
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Connection::new()
+    }
+}
+
 /// One client for all workers (its clones share connections, credentials
 /// and the rate limit, and a 429 pauses them all).
 #[derive(Clone, Debug)]
@@ -106,41 +141,51 @@ fn credentials(vendor: Vendor, var: &dyn Fn(&str) -> Option<String>) -> Result<A
 }
 
 impl Sender {
-    /// The client for `vendor`, with credentials from the environment, at
-    /// `base_url` (default: the vendor's) and limited to `rate`.
+    /// The client for `vendor`, with credentials from the environment, as
+    /// `connection` says.
     ///
     /// # Errors
     /// [`SetupError`] when credentials are missing or the client cannot be
     /// built.
-    pub fn from_env(
-        vendor: Vendor,
-        base_url: Option<&str>,
-        rate: Option<RateLimit>,
-    ) -> Result<Sender, SetupError> {
-        Self::new(vendor, base_url, rate, &|name| std::env::var(name).ok())
+    pub fn from_env(vendor: Vendor, connection: &Connection) -> Result<Sender, SetupError> {
+        Self::new(vendor, connection, &|name| std::env::var(name).ok())
     }
 
     /// [`Sender::from_env`] with the variables `var` reads.
+    ///
+    /// Each attempt ends within `connection.timeout` (the client's
+    /// timeout); each request, with its retries, within its
+    /// [`request_deadline`] (the retry policy's deadline): a server that
+    /// accepts and never answers holds a row for about that long at most
+    /// per request.
     ///
     /// # Errors
     /// As [`Sender::from_env`].
     pub fn new(
         vendor: Vendor,
-        base_url: Option<&str>,
-        rate: Option<RateLimit>,
+        connection: &Connection,
         var: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Sender, SetupError> {
         let auth = credentials(vendor, var)?;
         // More retries than the library's default: a bulk run meets 429
-        // storms, and a row failed by one must be run again.
-        let retry = RetryPolicy::default().max_retries(6);
+        // storms, and a row failed by one must be run again; within the
+        // request's deadline.
+        let deadline =
+            request_deadline(connection.timeout, connection.rate, connection.concurrency);
+        let retry = RetryPolicy::default()
+            .max_retries(6)
+            .max_retry_after(RETRY_ALLOWANCE)
+            .deadline(deadline);
         macro_rules! build {
             ($vendor:ident) => {{
-                let mut builder = $vendor::Client::builder().auth(auth).retry(retry);
-                if let Some(url) = base_url {
+                let mut builder = $vendor::Client::builder()
+                    .auth(auth)
+                    .retry(retry)
+                    .timeout(connection.timeout);
+                if let Some(url) = &connection.base_url {
                     builder = builder.base_url(url);
                 }
-                if let Some(rate) = rate {
+                if let Some(rate) = connection.rate {
                     builder = builder.rate_limit(rate);
                 }
                 builder.build().map_err(SetupError::Build)?
@@ -280,13 +325,12 @@ mod tests {
     fn credentials_come_from_the_documented_variables() {
         let none = env(&[]);
         for vendor in [Vendor::Hybridbox, Vendor::Automox] {
-            let e = Sender::new(vendor, None, None, &none).unwrap_err();
+            let e = Sender::new(vendor, &Connection::new(), &none).unwrap_err();
             assert!(matches!(e, SetupError::NoCredentials { .. }), "{e}");
         }
         let e = Sender::new(
             Vendor::Hybridbox,
-            None,
-            None,
+            &Connection::new(),
             &env(&[(HYBRIDBOX_CLIENT_ID, "x")]),
         )
         .unwrap_err();
@@ -300,10 +344,10 @@ mod tests {
             (Vendor::Automox, env(&[(AUTOMOX_API_KEY, "k")])),
         ];
         for (vendor, vars) in ok {
-            assert!(Sender::new(vendor, None, None, &vars).is_ok());
+            assert!(Sender::new(vendor, &Connection::new(), &vars).is_ok());
         }
         let blank = env(&[(AUTOMOX_API_KEY, "  ")]);
-        assert!(Sender::new(Vendor::Automox, None, None, &blank).is_err());
+        assert!(Sender::new(Vendor::Automox, &Connection::new(), &blank).is_err());
     }
 
     #[test]

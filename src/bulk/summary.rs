@@ -128,8 +128,12 @@ impl Summary {
         text
     }
 
-    /// The summary for a person.
+    /// The summary for a person, one line per row listed: its email and
+    /// reason, which can come from the CSV file or the journal, have their
+    /// control characters and line breaks escaped, so that they cannot
+    /// forge lines or drive a terminal.
     pub fn to_text(&self) -> String {
+        use crate::body_limit::escape_controls;
         let mut out = String::new();
         let title = if self.dry_run {
             "dry run (nothing sent)"
@@ -162,9 +166,9 @@ impl Summary {
                 out,
                 "  line {}: {} {}: {}",
                 row.line,
-                row.email,
+                escape_controls(&row.email),
                 row.outcome.as_str(),
-                row.reason
+                escape_controls(&row.reason)
             );
         }
         out
@@ -217,6 +221,27 @@ mod tests {
         );
         assert!(
             text.contains("  line 5: bad invalid: malformed\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn text_escapes_what_came_from_a_file() {
+        let mut s = Summary::default();
+        s.record(
+            2,
+            "x\r\ndone: 999 invited\u{1b}[2J@y.zz",
+            Outcome::Invalid,
+            Some("bad\n  line 3: forged\u{85}"),
+        );
+        let text = s.to_text();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text}");
+        assert!(
+            text.ends_with(
+                "  line 2: x\\r\\ndone: 999 invited\\u{1b}[2J@y.zz invalid: bad\\n  line 3: \
+                 forged\\u{85}\n"
+            ),
             "{text}"
         );
     }

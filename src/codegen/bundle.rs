@@ -14,16 +14,236 @@
 //! pointer to nothing, two different components with one name, and a chain
 //! of references that leads back to itself are errors naming the file and
 //! the line of the `$ref`.
+//!
+//! A document may come from a stranger (a pull request), so references stay
+//! inside: a `$ref` with a scheme (`file:`, `https:`), an absolute path, a
+//! backslash or a control character is refused before anything is read,
+//! and the loaders keep paths inside their root: [`LocalFiles`] (the build:
+//! the crate's folder; the diff: the repository holding the document) reads
+//! only regular files below its root, after normalising the path and again
+//! after following links, each at most [`MAX_FILE_BYTES`]. A refusal names
+//! the `$ref` and its line, never what the target holds.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::Read as _;
+use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::{GenerateError, LineIndex, json_pointer};
+use super::{GenerateError, LineIndex, QUOTED, excerpt, json_pointer};
+
+/// The most bytes one file of the document may have: the root document and
+/// each file its `$ref`s lead to (the real document is about 40 KiB).
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Reads a file of the document, given its path relative to the root
-/// document's folder (`/`-separated, normalised); `Err` says why not.
-pub type Loader<'l> = &'l (dyn Fn(&str) -> Result<String, String> + Sync);
+/// document's folder (`/`-separated, normalised: `..` segments, if any,
+/// come first); `Err` says why not.
+pub type Loader<'l> = &'l (dyn Fn(&str) -> Result<String, ReadError> + Sync);
+
+/// Why a file of the document was not read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The path leads outside the folder files may be read from.
+    Outside {
+        /// That folder, as messages name it (`the repository`).
+        root: String,
+    },
+    /// Not a regular file.
+    NotAFile {
+        /// What it is instead (`a fifo`, `a directory`).
+        kind: &'static str,
+    },
+    /// Longer than the limit.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// Not UTF-8 text.
+    NotText,
+    /// The file could not be read.
+    Io(std::io::Error),
+    /// Another reason, given by the loader (what git said).
+    Other(String),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Outside { root } => write!(f, "it leads outside {root}"),
+            ReadError::NotAFile { kind } => write!(f, "it is {kind}, not a regular file"),
+            ReadError::TooLarge { limit } => {
+                write!(f, "it is larger than the limit of {limit} bytes")
+            }
+            ReadError::NotText => f.write_str("it is not utf-8 text"),
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReadError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> Self {
+        ReadError::Io(e)
+    }
+}
+
+/// Reads the regular file at `path` as text, refusing what is longer than
+/// `limit` bytes: its metadata is checked before it is opened (a fifo, a
+/// device or a directory is refused without being opened), what was opened
+/// is checked again, and it is read with the bound.
+pub fn read_file(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(ReadError::NotAFile {
+            kind: kind_of(&metadata.file_type()),
+        });
+    }
+    if metadata.len() > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    let file = std::fs::File::open(path)?;
+    let opened = file.metadata()?;
+    if !opened.is_file() {
+        return Err(ReadError::NotAFile {
+            kind: kind_of(&opened.file_type()),
+        });
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    String::from_utf8(bytes).map_err(|_| ReadError::NotText)
+}
+
+/// What a file that is not a regular file is, for messages.
+fn kind_of(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if file_type.is_fifo() {
+            return "a fifo";
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return "a device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The files of a document on disk, read only from inside one folder, its
+/// root: the repository that holds the document (the diff), or the crate's
+/// folder (the build). A path is refused when, normalised, it climbs above
+/// the root, or when, with its links followed, it ends outside the root;
+/// only regular files of at most [`MAX_FILE_BYTES`] are read.
+#[derive(Clone, Debug)]
+pub struct LocalFiles {
+    /// The root, canonical.
+    root: PathBuf,
+    /// The root as messages name it (`the repository`).
+    root_name: String,
+    /// The document's folder below the root, by segments.
+    folder: Vec<String>,
+}
+
+impl LocalFiles {
+    /// Files read from `document_folder` (where the root document is, and
+    /// what paths are relative to), never from outside `root`, which
+    /// messages call `root_name` (`the repository`). Fails when either
+    /// folder cannot be found, or when the document's folder is not inside
+    /// the root.
+    pub fn new(root: &Path, root_name: &str, document_folder: &Path) -> Result<Self, ReadError> {
+        let root = root.canonicalize()?;
+        let folder = document_folder.canonicalize()?;
+        let outside = || ReadError::Outside {
+            root: root_name.to_owned(),
+        };
+        let below = folder.strip_prefix(&root).map_err(|_| outside())?;
+        let folder = below
+            .components()
+            .map(|c| match c {
+                Component::Normal(s) => s.to_str().map(str::to_owned).ok_or(ReadError::NotText),
+                _ => Err(outside()),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(LocalFiles {
+            root,
+            root_name: root_name.to_owned(),
+            folder,
+        })
+    }
+
+    /// Reads the file at `relative` (`/`-separated, relative to the
+    /// document's folder), inside the root only.
+    pub fn load(&self, relative: &str) -> Result<String, ReadError> {
+        let outside = || ReadError::Outside {
+            root: self.root_name.clone(),
+        };
+        let mut parts: Vec<&str> = self.folder.iter().map(String::as_str).collect();
+        for part in relative.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop().ok_or_else(outside)?;
+                }
+                _ if part.contains('\\') || Path::new(part).components().count() != 1 => {
+                    return Err(outside());
+                }
+                _ => parts.push(part),
+            }
+        }
+        let path = parts
+            .iter()
+            .fold(self.root.clone(), |path, part| path.join(part));
+        // Links are followed: where they end must be inside too.
+        let real = path.canonicalize()?;
+        if !real.starts_with(&self.root) {
+            return Err(outside());
+        }
+        read_file(&real, MAX_FILE_BYTES)
+    }
+}
+
+/// Why a `$ref` to another file (its part before `#`) is refused before
+/// anything is read, if it is.
+fn refused(path: &str) -> Option<&'static str> {
+    let scheme = path
+        .find(':')
+        .map(|at| &path[..at])
+        .filter(|s| !s.contains('/'));
+    if path.chars().any(char::is_control) {
+        Some("its path holds a control character")
+    } else if scheme.is_some() {
+        Some(
+            "it has a scheme (`file:`, `https:`, …); only relative paths to files are followed, and nothing is fetched",
+        )
+    } else if path.starts_with('/') {
+        Some("it is an absolute path; only paths relative to the document are followed")
+    } else if path.contains('\\') {
+        Some("it holds a backslash; paths are written with `/`")
+    } else {
+        None
+    }
+}
 
 /// A file read while bundling: its path and text, and the parsed value.
 struct File {
@@ -57,16 +277,16 @@ pub(super) fn bundle(
     }
     let refs = super::collect_refs(root);
     let Some(load) = load else {
-        let (at, target) = refs
-            .iter()
-            .find(|(_, t)| !t.starts_with('#'))
-            .expect("one is not local");
+        let Some((at, target)) = refs.iter().find(|(_, t)| !t.starts_with('#')) else {
+            return Ok(Vec::new());
+        };
         return Err(error_in(
             file,
             text,
             at,
             format!(
-                "$ref `{target}` points to another file, and no files can be read here; only local references (`#/...`) are supported"
+                "$ref `{}` points to another file, and no files can be read here; only local references (`#/...`) are supported",
+                excerpt(target, QUOTED)
             ),
         ));
     };
@@ -79,9 +299,10 @@ pub(super) fn bundle(
     };
     let mut rewritten = root.clone();
     bundler.walk(&mut rewritten, &mut Vec::new(), "", (file, text))?;
-    let components = rewritten
-        .as_object_mut()
-        .expect("an openapi document is a mapping")
+    let Some(document) = rewritten.as_object_mut() else {
+        return Ok(Vec::new());
+    };
+    let components = document
         .entry("components")
         .or_insert_with(|| Value::Object(Map::new()));
     for ((kind, name), (value, from)) in std::mem::take(&mut bundler.added) {
@@ -102,7 +323,10 @@ pub(super) fn bundle(
                     column: None,
                     place: Some(json_pointer(&["components", kind.as_str(), name.as_str()])),
                     message: format!(
-                        "the document and `{from}` both define the {kind} entry `{name}`, differently; rename one"
+                        "the document and `{}` both define the {} entry `{}`, differently; rename one",
+                        excerpt(&from, QUOTED),
+                        excerpt(&kind, QUOTED),
+                        excerpt(&name, QUOTED)
                     ),
                     source: None,
                 });
@@ -204,6 +428,14 @@ impl Bundler<'_> {
         if path_part.is_empty() && in_file.is_empty() {
             return Ok(None);
         }
+        if let Some(why) = refused(path_part) {
+            return Err(error_in(
+                shown.0,
+                shown.1,
+                at,
+                format!("$ref `{}` is refused: {why}", excerpt(target, QUOTED)),
+            ));
+        }
         // Paths are relative to the root's folder; the root is `root` there.
         let from = if in_file.is_empty() { "root" } else { in_file };
         let path = if path_part.is_empty() {
@@ -218,14 +450,19 @@ impl Bundler<'_> {
             if let Some(local) = self.done.get(&(path.clone(), pointer.clone())) {
                 return Ok(Some(local.clone()));
             }
-            self.read(&path, at, shown)?;
+            self.read(&path, target, at, shown)?;
             let file = &self.files[&path];
             let Some(found) = file.root.pointer(&pointer) else {
                 return Err(error_in(
                     shown.0,
                     shown.1,
                     at,
-                    format!("$ref `{target}` points to nothing: `{path}` has no `#{pointer}`"),
+                    format!(
+                        "$ref `{}` points to nothing: `{}` has no `#{}`",
+                        excerpt(target, QUOTED),
+                        excerpt(&path, QUOTED),
+                        excerpt(&pointer, QUOTED)
+                    ),
                 ));
             };
             let Some(next) = found
@@ -237,6 +474,18 @@ impl Bundler<'_> {
                 break;
             };
             let (next_path, next_pointer) = next.split_once('#').unwrap_or((next, ""));
+            if let Some(why) = refused(next_path) {
+                return Err(error_in(
+                    shown.0,
+                    shown.1,
+                    at,
+                    format!(
+                        "$ref `{}` leads to `{}`, which is refused: {why}",
+                        excerpt(target, QUOTED),
+                        excerpt(next, QUOTED)
+                    ),
+                ));
+            }
             let next_path = if next_path.is_empty() {
                 path.clone()
             } else {
@@ -247,14 +496,15 @@ impl Bundler<'_> {
                 let chain: Vec<String> = seen
                     .iter()
                     .chain([&step])
-                    .map(|(p, q)| format!("{p}#{q}"))
+                    .map(|(p, q)| excerpt(&format!("{p}#{q}"), QUOTED))
                     .collect();
                 return Err(error_in(
                     shown.0,
                     shown.1,
                     at,
                     format!(
-                        "$ref `{target}` starts a cycle of references: {}",
+                        "$ref `{}` starts a cycle of references: {}",
+                        excerpt(target, QUOTED),
                         chain.join(" → ")
                     ),
                 ));
@@ -271,7 +521,7 @@ impl Bundler<'_> {
             .root
             .pointer(&pointer)
             .cloned()
-            .expect("found above");
+            .unwrap_or(Value::Null);
         let text = self.files[&path].text.clone();
         let shown_path = self.shown(&path);
         let segments: Vec<String> = pointer
@@ -293,7 +543,11 @@ impl Bundler<'_> {
                 shown.1,
                 at,
                 format!(
-                    "$ref `{target}` and `{from}` both become the {kind} entry `{name}`, differently; rename one"
+                    "$ref `{}` and `{}` both become the {} entry `{}`, differently; rename one",
+                    excerpt(target, QUOTED),
+                    excerpt(from, QUOTED),
+                    excerpt(&kind, QUOTED),
+                    excerpt(&name, QUOTED)
                 ),
             ));
         }
@@ -311,10 +565,11 @@ impl Bundler<'_> {
         }
     }
 
-    /// Reads and parses `path` once.
+    /// Reads and parses `path` once, for the `$ref` `target` at `at`.
     fn read(
         &mut self,
         path: &str,
+        target: &str,
         at: &[String],
         shown: (&str, &str),
     ) -> Result<(), GenerateError> {
@@ -322,15 +577,26 @@ impl Bundler<'_> {
             return Ok(());
         }
         let text = (self.load)(path).map_err(|why| {
-            error_in(shown.0, shown.1, at, format!("cannot read `{path}`: {why}"))
+            let mut error = error_in(
+                shown.0,
+                shown.1,
+                at,
+                format!(
+                    "$ref `{}`: cannot read `{}`: {why}",
+                    excerpt(target, QUOTED),
+                    excerpt(path, QUOTED)
+                ),
+            );
+            error.source = Some(Box::new(why));
+            error
         })?;
         let root: Value = super::yaml::parse(&text).map_err(|e| GenerateError {
             file: self.shown(path),
             line: e.line,
             column: e.column,
             place: None,
-            message: format!("not valid yaml: {}", e.message),
-            source: Some(Box::new(e.source)),
+            message: e.describe(),
+            source: e.source.map(|s| Box::new(s) as _),
         })?;
         self.files.insert(path.to_owned(), File { text, root });
         Ok(())
@@ -376,6 +642,75 @@ mod tests {
         assert_eq!(resolve_path("common/a.yaml", "b.yaml"), "common/b.yaml");
         assert_eq!(resolve_path("common/a.yaml", "../c.yaml"), "c.yaml");
         assert_eq!(resolve_path("root", "./x/../y.yaml"), "y.yaml");
+    }
+
+    #[test]
+    fn refs_with_a_scheme_an_absolute_path_a_backslash_or_a_control_are_refused() {
+        for path in [
+            "file:///etc/passwd",
+            "https://example.com/x.yaml",
+            "HTTP://x",
+            "c:/x.yaml",
+            "mailto:x",
+            "/etc/passwd",
+            "//host/share",
+            "a\\b.yaml",
+            "a\nb.yaml",
+            "a\u{1b}.yaml",
+        ] {
+            assert!(refused(path).is_some(), "{path}");
+        }
+        for path in ["", "a.yaml", "../b/c.yaml", "./x:y.yaml", "dir/a:b.yaml"] {
+            assert_eq!(refused(path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn local_files_stay_below_their_root() {
+        let dir = std::env::temp_dir().join(format!("invitations-local-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("root/openapi/sub")).unwrap();
+        std::fs::write(dir.join("root/shared.yaml"), "a: 1\n").unwrap();
+        std::fs::write(dir.join("root/openapi/sub/b.yaml"), "b: 2\n").unwrap();
+        std::fs::write(dir.join("outside.yaml"), "secret: 3\n").unwrap();
+        let files =
+            LocalFiles::new(&dir.join("root"), "the root", &dir.join("root/openapi")).unwrap();
+        assert_eq!(files.load("../shared.yaml").unwrap(), "a: 1\n");
+        assert_eq!(files.load("sub/b.yaml").unwrap(), "b: 2\n");
+        for outside in ["../../outside.yaml", "../..", "sub/../../../outside.yaml"] {
+            let error = files.load(outside).unwrap_err();
+            assert!(
+                matches!(&error, ReadError::Outside { root } if root == "the root"),
+                "{outside}: {error}"
+            );
+            assert_eq!(error.to_string(), "it leads outside the root");
+        }
+        assert!(matches!(
+            files.load("sub"),
+            Err(ReadError::NotAFile {
+                kind: "a directory"
+            })
+        ));
+        assert!(matches!(files.load("missing.yaml"), Err(ReadError::Io(_))));
+        // The document's folder must be inside the root.
+        assert!(LocalFiles::new(&dir.join("root/openapi"), "x", &dir.join("root")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn files_are_read_up_to_the_limit() {
+        let dir = std::env::temp_dir().join(format!("invitations-limit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("f.yaml");
+        std::fs::write(&file, "12345").unwrap();
+        assert_eq!(read_file(&file, 5).unwrap(), "12345");
+        assert!(matches!(
+            read_file(&file, 4),
+            Err(ReadError::TooLarge { limit: 4 })
+        ));
+        std::fs::write(&file, [0xff, 0xfe]).unwrap();
+        assert!(matches!(read_file(&file, 5), Err(ReadError::NotText)));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

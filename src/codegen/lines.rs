@@ -133,6 +133,221 @@ impl<'t> LineIndex<'t> {
     }
 }
 
+/// The 1-based line where `text` first nests collections (mappings and
+/// sequences, block or flow style) more than `limit` levels deep, or `None`
+/// when it never does. One linear pass over the text, without parsing: the
+/// YAML reader's scanner does work for every open flow level on every token
+/// (quadratic in the nesting), and reads the whole document before its own
+/// depth limit applies, so a document nested too deep is refused before it
+/// is read. Block structure is followed by indentation as in [`LineIndex`];
+/// quoted scalars, block scalars, plain multi-line scalars and comments are
+/// skipped. For malformed text the count is an estimate; it never panics.
+pub fn nesting_beyond(text: &str, limit: usize) -> Option<usize> {
+    let mut scan = Nesting {
+        limit,
+        frames: Vec::new(),
+        flow: 0,
+        quote: None,
+        block_scalar: None,
+        plain: None,
+    };
+    for (number, raw) in text.lines().enumerate() {
+        if scan.line(raw) {
+            return Some(number + 1);
+        }
+    }
+    None
+}
+
+/// The state of [`nesting_beyond`] between lines.
+struct Nesting {
+    limit: usize,
+    /// The open block collections: the indentation of each, and whether it
+    /// is a sequence (opened by `- `).
+    frames: Vec<(usize, bool)>,
+    /// How many flow collections (`[`, `{`) are open.
+    flow: usize,
+    /// The quote of a quoted scalar that goes on to the next line.
+    quote: Option<u8>,
+    /// Inside a block scalar (`|`, `>`): lines indented deeper than this.
+    block_scalar: Option<usize>,
+    /// After a plain scalar: lines indented deeper than this continue it.
+    plain: Option<usize>,
+}
+
+impl Nesting {
+    /// Reads one line; `true` when it goes deeper than the limit.
+    fn line(&mut self, raw: &str) -> bool {
+        let bytes = raw.as_bytes();
+        if let Some(quote) = self.quote {
+            let Some(end) = close_quote(bytes, 0, quote) else {
+                return false;
+            };
+            self.quote = None;
+            return self.flow > 0 && self.flow_scan(bytes, end, false);
+        }
+        if self.flow > 0 {
+            return self.flow_scan(bytes, 0, true);
+        }
+        let content = raw.trim_start_matches(' ');
+        let indent = raw.len() - content.len();
+        let content = content.trim_start();
+        if let Some(parent) = self.block_scalar {
+            if content.is_empty() || indent > parent {
+                return false;
+            }
+            self.block_scalar = None;
+        }
+        if content.is_empty() || content.starts_with('#') {
+            return false;
+        }
+        if let Some(parent) = self.plain.take()
+            && indent > parent
+        {
+            self.plain = Some(parent);
+            return false;
+        }
+        if indent == 0 && (content.starts_with("---") || content.starts_with("...")) {
+            // A new document (the reader takes one): start over.
+            self.frames.clear();
+            return false;
+        }
+        if content.starts_with('%') {
+            return false;
+        }
+        let mut indent = indent;
+        let mut rest = content;
+        while rest == "-" || rest.starts_with("- ") || rest.starts_with("-\t") {
+            while self
+                .frames
+                .last()
+                .is_some_and(|&(at, item)| at > indent || (at == indent && item))
+            {
+                self.frames.pop();
+            }
+            self.frames.push((indent, true));
+            if self.frames.len() > self.limit {
+                return true;
+            }
+            let after = rest[1..].trim_start();
+            indent += rest.len() - after.len();
+            rest = after;
+        }
+        let value = match split_key(rest) {
+            Some((_, value)) => {
+                while self.frames.last().is_some_and(|&(at, _)| at >= indent) {
+                    self.frames.pop();
+                }
+                self.frames.push((indent, false));
+                if self.frames.len() > self.limit {
+                    return true;
+                }
+                value
+            }
+            None => rest,
+        };
+        let node = self.frames.last().map(|&(at, _)| at);
+        let value = skip_properties(value.as_bytes());
+        match value.first() {
+            Some(b'[' | b'{') => self.flow_scan(value, 0, true),
+            Some(&quote @ (b'"' | b'\'')) => {
+                if close_quote(value, 1, quote).is_none() {
+                    self.quote = Some(quote);
+                }
+                false
+            }
+            Some(b'|' | b'>') => {
+                self.block_scalar = Some(node.unwrap_or(0));
+                false
+            }
+            Some(b'#' | b'*') | None => false,
+            Some(_) => {
+                self.plain = node;
+                false
+            }
+        }
+    }
+
+    /// Reads flow content from `from`, counting `[`/`{` in and `]`/`}` out
+    /// (outside quotes and comments); `true` when it goes deeper than the
+    /// limit. `at_node` tells whether a node may start at `from` (a quote
+    /// opens a quoted scalar only there).
+    fn flow_scan(&mut self, bytes: &[u8], from: usize, mut at_node: bool) -> bool {
+        let mut i = from;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'[' | b'{' => {
+                    self.flow += 1;
+                    if self.frames.len() + self.flow > self.limit {
+                        return true;
+                    }
+                    at_node = true;
+                }
+                b']' | b'}' => {
+                    self.flow = self.flow.saturating_sub(1);
+                    if self.flow == 0 {
+                        // Back in block context: what follows on the line
+                        // is a comment (or an error the reader reports).
+                        return false;
+                    }
+                    at_node = false;
+                }
+                b',' | b':' | b'?' => at_node = true,
+                quote @ (b'"' | b'\'') if at_node => match close_quote(bytes, i + 1, quote) {
+                    Some(end) => {
+                        i = end;
+                        at_node = false;
+                        continue;
+                    }
+                    None => {
+                        self.quote = Some(quote);
+                        return false;
+                    }
+                },
+                b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t') => return false,
+                b' ' | b'\t' => {}
+                b'&' | b'!' if at_node => {
+                    // An anchor or a tag: the node starts after it.
+                    while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t') {
+                        i += 1;
+                    }
+                    continue;
+                }
+                _ => at_node = false,
+            }
+            i += 1;
+        }
+        false
+    }
+}
+
+/// The index after the quote that closes a `quote`d scalar whose text
+/// starts at `from`, or `None` when it goes on past the line.
+fn close_quote(bytes: &[u8], from: usize, quote: u8) -> Option<usize> {
+    let mut i = from;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            c if c == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// `value` without the anchors (`&a`) and tags (`!t`) written before it.
+fn skip_properties(mut value: &[u8]) -> &[u8] {
+    while let Some(b'&' | b'!') = value.first() {
+        let end = value
+            .iter()
+            .position(|b| matches!(b, b' ' | b'\t'))
+            .unwrap_or(value.len());
+        value = value[end..].trim_ascii_start();
+    }
+    value
+}
+
 /// `key: value` → (key, value) for a mapping line, quotes taken off the
 /// key; `None` for a line that is not `key:`.
 pub(super) fn split_key(line: &str) -> Option<(&str, &str)> {
@@ -224,6 +439,65 @@ paths:
             Some(7),
             "the deepest parent found"
         );
+    }
+
+    #[test]
+    fn nesting_counts_block_and_flow_collections() {
+        let flow = |n: usize| format!("a:\n  b: {}{}\n", "[".repeat(n), "]".repeat(n));
+        // `a`'s mapping, `b`'s mapping, then the flow sequences.
+        assert_eq!(nesting_beyond(&flow(126), 128), None);
+        assert_eq!(nesting_beyond(&flow(127), 128), Some(2));
+        let json = format!("{}1{}", "{\"a\": ".repeat(200), "}".repeat(200));
+        assert_eq!(nesting_beyond(&json, 128), Some(1));
+        let items = format!("x:\n{}1\n", "- ".repeat(200));
+        assert_eq!(nesting_beyond(&items, 128), Some(2));
+        let keys: String = (0..200).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        assert_eq!(nesting_beyond(&keys, 128), Some(129));
+        // Across lines, with comments and quotes in between.
+        let spread = format!("a: [\n{}\n]\n", "[ # [\n  '[', \"]\",\n".repeat(200));
+        assert_eq!(nesting_beyond(&spread, 128), Some(254));
+        assert_eq!(nesting_beyond(TEXT, 128), None);
+    }
+
+    #[test]
+    fn brackets_in_text_are_not_nesting() {
+        let many = "[".repeat(300);
+        for text in [
+            format!("a: |\n  {many}\n  more\nb: 1\n"),
+            format!("a: >-\n  {many}\n"),
+            format!("a: '{many}'\n"),
+            format!("a: \"{many}\\\"\"\n"),
+            format!("a: \"multi\n  {many}\n  line\"\n"),
+            format!("a: 'it''s {many}'\n"),
+            format!("a: text {many}\n"),
+            format!("a: plain\n  {many}\n"),
+            format!("a: 1 # {many}\n"),
+            format!("# {many}\n"),
+            format!("a: [x, '{many}', \"{many}\", y # {many}\n  ]\n"),
+            format!("- &anchor '{many}'\n- !tag \"{many}\"\n"),
+            format!("a: [&x '{many}']\n"),
+        ] {
+            assert_eq!(nesting_beyond(&text, 128), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn nesting_never_panics_on_odd_text() {
+        for text in [
+            "",
+            "-",
+            "- -",
+            "'",
+            "\"\\",
+            "a: [\"\\",
+            "]]]]}}}",
+            "a: &",
+            "é: [ü, 'ß']",
+            "--- [\n...\n%YAML 1.2",
+            "\t- [",
+        ] {
+            let _ = nesting_beyond(text, 2);
+        }
     }
 
     #[test]

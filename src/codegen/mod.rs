@@ -27,7 +27,9 @@
 //!    (`emit.rs`: no panicking `Client::new`, a sealed mock trait) and format
 //!    it with prettyplease.
 //!
-//! Errors name lines through `lines.rs`, a one-pass index of the text.
+//! Errors name lines through `lines.rs`, a one-pass index of the text, and
+//! quote the document only in short, escaped excerpts ([`excerpt`]): a
+//! message is one line whatever the document holds.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -42,13 +44,13 @@ mod split;
 mod unsupported;
 mod yaml;
 
-pub use bundle::{Loader, resolve_path};
+pub use bundle::{Loader, LocalFiles, MAX_FILE_BYTES, ReadError, read_file, resolve_path};
 pub use emit::enum_values;
 use emit::{read_responses_with, remove_api_version_header, remove_client_new, seal_mock_trait};
 pub use lines::LineIndex;
 use panics::run_progenitor;
 pub use responses::{ResponseRole, response_role, responses_with_role};
-pub use yaml::{Invalid as InvalidYaml, parse as parse_yaml};
+pub use yaml::{Invalid as InvalidYaml, MAX_NESTING, parse as parse_yaml};
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -102,9 +104,37 @@ pub struct GenerateError {
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
+/// How many characters of the document an error quotes (a `$ref`, a key).
+pub(crate) const QUOTED: usize = 200;
+/// How many characters of a place (a JSON pointer) an error shows.
+const SHOWN_PLACE: usize = 300;
+/// How many characters of a message an error shows.
+const SHOWN_MESSAGE: usize = 1_000;
+
+/// `text` as an error or a one-line report quotes it: control characters
+/// (line breaks, ESC, …) escaped as Rust does (`\n`, `\u{1b}`), and cut
+/// after `max` characters with `…`.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max));
+    for (count, c) in text.chars().enumerate() {
+        if count == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl fmt::Display for GenerateError {
+    /// One line: the file, line and place, and the message, each escaped
+    /// and cut short ([`excerpt`]) whatever the document holds.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+        write!(f, "{}", excerpt(&self.file, SHOWN_PLACE))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(column) = self.column {
@@ -112,9 +142,9 @@ impl fmt::Display for GenerateError {
             }
         }
         if let Some(place) = &self.place {
-            write!(f, ": {place}")?;
+            write!(f, ": {}", excerpt(place, SHOWN_PLACE))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", excerpt(&self.message, SHOWN_MESSAGE))
     }
 }
 
@@ -270,8 +300,8 @@ impl<'a> Document<'a> {
             line: e.line,
             column: e.column,
             place: None,
-            message: format!("the document is not valid yaml: {}", e.message),
-            source: Some(Box::new(e.source)),
+            message: format!("the document is {}", e.describe()),
+            source: e.source.map(|s| Box::new(s) as _),
         })?;
         // The version first: a 3.1 document is refused as such.
         let unbundled = Document {
@@ -317,13 +347,17 @@ impl<'a> Document<'a> {
                 &["openapi"],
                 "openapi",
                 format!(
-                    "openapi {v} is not supported: progenitor reads openapi 3.0.x only; write the document as 3.0.3"
+                    "openapi {} is not supported: progenitor reads openapi 3.0.x only; write the document as 3.0.3",
+                    excerpt(v, QUOTED)
                 ),
             )),
             Some(other) => Err(self.error_at(
                 &["openapi"],
                 "openapi",
-                format!("the openapi version must be a string such as \"3.0.3\", not {other}"),
+                format!(
+                    "the openapi version must be a string such as \"3.0.3\", not {}",
+                    excerpt(&other.to_string(), QUOTED)
+                ),
             )),
             None => Err(self.error_at(
                 &[],
@@ -354,7 +388,11 @@ impl<'a> Document<'a> {
         } else {
             "points outside the document; only local references (`#/...`) are supported"
         };
-        Err(self.error_at(&at_segments, place, format!("$ref `{target}` {problem}")))
+        Err(self.error_at(
+            &at_segments,
+            place,
+            format!("$ref `{}` {problem}", excerpt(target, QUOTED)),
+        ))
     }
 
     /// The vendors, from the `servers` entries marked with `x-vendor`.

@@ -1,13 +1,19 @@
 //! Reading the document's YAML into a JSON value, as progenitor's input is
 //! one: like `serde_yaml::from_str::<serde_json::Value>`, but a key written
 //! twice in one mapping is an error (YAML forbids it) instead of the last
-//! one silently replacing the first.
+//! one silently replacing the first, and a text nested deeper than
+//! [`MAX_NESTING`] is refused before it is read (the YAML scanner's work
+//! grows with the square of the nesting: 100,000 nested `[` took a minute).
 
 use std::cell::RefCell;
 use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
+
+/// How deep mappings and sequences may be nested in one document (the YAML
+/// reader's own limit, applied before reading).
+pub const MAX_NESTING: usize = 128;
 
 /// Why the text is not a YAML document we can read.
 #[derive(Debug)]
@@ -18,19 +24,45 @@ pub struct Invalid {
     pub column: Option<usize>,
     /// What is wrong, lowercase.
     pub message: String,
-    /// The YAML reader's error.
-    pub source: serde_yaml::Error,
+    /// The YAML reader's error; `None` when the text was refused before it
+    /// was read (nested deeper than [`MAX_NESTING`]).
+    pub source: Option<serde_yaml::Error>,
+}
+
+impl Invalid {
+    /// What is wrong, for a message about a file: `not valid yaml: …`, or
+    /// why it was refused before it was read.
+    pub fn describe(&self) -> String {
+        match self.source {
+            Some(_) => format!("not valid yaml: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
 }
 
 /// Parses `text` into a JSON value, refusing a key written twice in one
-/// mapping (the error then points at the second).
+/// mapping (the error then points at the second), and refusing before
+/// reading it a text nested deeper than [`MAX_NESTING`].
 pub fn parse(text: &str) -> Result<Value, Invalid> {
+    if let Some(line) = super::lines::nesting_beyond(text, MAX_NESTING) {
+        return Err(Invalid {
+            line: Some(line),
+            column: None,
+            message: format!(
+                "nested deeper than {MAX_NESTING} levels of mappings and sequences; refused before reading it"
+            ),
+            source: None,
+        });
+    }
     let duplicate = RefCell::new(None);
     serde_yaml::Deserializer::from_str(text)
         .deserialize_any(JsonValue(&duplicate))
         .map_err(|source| {
             let location = source.location();
-            let (line, column) = (location.as_ref().map(|l| l.line()), location.as_ref().map(|l| l.column()));
+            let (line, column) = (
+                location.as_ref().map(|l| l.line()),
+                location.as_ref().map(|l| l.column()),
+            );
             // The reader points at the mapping; point at the second key.
             if let (Some(key), Some(line), Some(column)) = (duplicate.take(), line, column)
                 && let Some((first, second)) = key_lines(text, line, column, &key)
@@ -39,16 +71,17 @@ pub fn parse(text: &str) -> Result<Value, Invalid> {
                     line: Some(second),
                     column: Some(column),
                     message: format!(
-                        "the key `{key}` is written twice in one mapping (lines {first} and {second})"
+                        "the key `{}` is written twice in one mapping (lines {first} and {second})",
+                        super::excerpt(&key, super::QUOTED)
                     ),
-                    source,
+                    source: Some(source),
                 };
             }
             Invalid {
                 line,
                 column,
                 message: super::lowercase_first(&source.to_string()),
-                source,
+                source: Some(source),
             }
         })
 }
@@ -146,7 +179,10 @@ impl<'de> Visitor<'de> for JsonValue<'_> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if out.contains_key(&key) {
-                let error = de::Error::custom(format_args!("duplicate key `{key}`"));
+                let error = de::Error::custom(format_args!(
+                    "duplicate key `{}`",
+                    super::excerpt(&key, super::QUOTED)
+                ));
                 *self.0.borrow_mut() = Some(key);
                 return Err(error);
             }
@@ -167,6 +203,20 @@ mod tests {
         let ours = parse(text).unwrap();
         let theirs: Value = serde_yaml::from_str(text).unwrap();
         assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_refused_at_its_line_before_reading() {
+        let deep = format!("a: 1\nb: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let error = parse(&deep).unwrap_err();
+        assert_eq!(error.line, Some(2));
+        assert!(error.source.is_none());
+        assert_eq!(
+            error.describe(),
+            "nested deeper than 128 levels of mappings and sequences; refused before reading it"
+        );
+        let within = format!("a: {}{}\n", "[".repeat(100), "]".repeat(100));
+        assert!(parse(&within).is_ok());
     }
 
     #[test]

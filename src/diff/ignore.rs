@@ -61,13 +61,22 @@ pub struct IgnoreError {
 }
 
 impl fmt::Display for IgnoreError {
+    /// One line, escaped and cut short ([`codegen::excerpt`]) whatever the
+    /// file holds.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = codegen::excerpt(&self.file, SHOWN);
+        let message = codegen::excerpt(&self.message, SHOWN);
         match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+            Some(line) => write!(f, "{file}:{line}: {message}"),
+            None => write!(f, "{file}: {message}"),
         }
     }
 }
+
+/// How many characters of a file name or a message an error shows.
+const SHOWN: usize = 1_000;
+/// How many characters of the file an error quotes.
+const QUOTED: usize = 200;
 
 impl std::error::Error for IgnoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
@@ -90,8 +99,8 @@ impl IgnoreFile {
         let root: Value = crate::codegen::parse_yaml(text).map_err(|e| IgnoreError {
             file: file.to_owned(),
             line: e.line,
-            message: format!("not valid yaml: {}", e.message),
-            source: Some(e.source),
+            message: e.describe(),
+            source: e.source,
         })?;
         let items = match &root {
             Value::Null => {
@@ -118,12 +127,21 @@ impl IgnoreFile {
             entry.line = line;
             entry.file = file.to_owned();
             if Rule::ALL.iter().all(|r| r.id() != entry.id) {
-                return Err(error(line, format!("no change has the id `{}`", entry.id)));
+                return Err(error(
+                    line,
+                    format!(
+                        "no change has the id `{}`",
+                        codegen::excerpt(&entry.id, QUOTED)
+                    ),
+                ));
             }
             if !entry.location.starts_with('#') {
                 return Err(error(
                     line,
-                    format!("the location `{}` is not a `#/...` pointer", entry.location),
+                    format!(
+                        "the location `{}` is not a `#/...` pointer",
+                        codegen::excerpt(&entry.location, QUOTED)
+                    ),
                 ));
             }
             if entry.reason.trim().is_empty() {

@@ -3,6 +3,14 @@
 //! the names of the two revisions (which the places of the changes are
 //! printed with) and, optionally, the unified diff of the generated code of
 //! each vendor whose code differs.
+//!
+//! Everything in a report may come from a document or an ignore file that a
+//! stranger wrote (a pull request), so every form escapes it at the edge:
+//! text and markdown escape control characters (a line break, ESC) wherever
+//! they print such text, so each line of the report is one of its own;
+//! markdown also keeps `|` from ending a table cell and backticks from
+//! ending a code span or block; GitHub Actions commands escape what would
+//! end a command; JSON is escaped by its serializer.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,6 +18,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::{Change, Level, Report, Side};
+use crate::body_limit::escape_controls as esc;
 
 /// The unified diff of the generated Rust code of one vendor: (vendor,
 /// diff).
@@ -20,7 +29,7 @@ pub type CodeDiff = (String, String);
 /// given, is the generated code's diff per vendor (empty: the same code).
 pub fn text(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{old} -> {new}");
+    let _ = writeln!(out, "{} -> {}", esc(old), esc(new));
     let _ = writeln!(out, "semver: {} ({})", report.semver, counts(report));
     for c in &report.changes {
         let _ = writeln!(out);
@@ -29,42 +38,101 @@ pub fn text(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>) ->
             .flatten()
             .collect::<Vec<_>>()
             .join(" ");
-        let _ = writeln!(out, "{:<8} {}  {}", c.level, c.id, scope);
-        let _ = writeln!(out, "  {}", c.message);
-        let _ = writeln!(out, "  at {}", place(c, old, new));
+        let _ = writeln!(out, "{:<8} {}  {}", c.level, esc(&c.id), esc(&scope));
+        let _ = writeln!(out, "  {}", esc(&c.message));
+        let _ = writeln!(out, "  at {}", esc(&place(c, old, new)));
         if c.operations.len() > 1 {
-            let _ = writeln!(out, "  operations: {}", c.operations.join(", "));
+            let _ = writeln!(out, "  operations: {}", esc(&c.operations.join(", ")));
         }
-        let _ = writeln!(out, "  wire: {}: {}", c.wire.level, c.wire.note);
-        let _ = writeln!(out, "  rust: {}: {}", c.rust.level, c.rust.note);
+        let _ = writeln!(out, "  wire: {}: {}", c.wire.level, esc(&c.wire.note));
+        let _ = writeln!(out, "  rust: {}: {}", c.rust.level, esc(&c.rust.note));
         if let Some(reason) = &c.ignored {
-            let _ = writeln!(out, "  accepted (ignore file): {reason}");
+            let _ = writeln!(out, "  accepted (ignore file): {}", esc(reason));
         }
     }
     for e in &report.unmatched_ignores {
         let _ = writeln!(
             out,
             "\nunmatched ignore entry at {}: `{}` at {} matches no change; remove it",
-            entry_place(e),
-            e.id,
-            e.location
+            esc(&entry_place(e)),
+            esc(&e.id),
+            esc(&e.location)
         );
     }
     if code.is_some_and(|c| c.is_empty()) {
         let _ = writeln!(out, "\ngenerated code: the same for every vendor");
     }
     for (vendor, diff) in code.unwrap_or_default() {
-        let _ = writeln!(out, "\ngenerated code of `{vendor}`:\n{diff}");
+        let _ = writeln!(
+            out,
+            "\ngenerated code of `{}`:\n{}",
+            esc(vendor),
+            escape_lines(diff)
+        );
     }
     out
+}
+
+/// `text` with control characters escaped line by line: its line breaks
+/// stay (a unified diff keeps its lines), nothing else does.
+fn escape_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(line) => {
+                out.push_str(&esc(line));
+                out.push('\n');
+            }
+            None => out.push_str(&esc(line)),
+        }
+    }
+    out
+}
+
+/// A markdown table cell: control characters escaped, and `|`, which
+/// would end the cell.
+fn cell(text: &str) -> String {
+    esc(text).replace('|', "\\|")
+}
+
+/// A markdown code span holding `text`, its control characters escaped:
+/// fenced with more backticks than `text` has in a row, so none of them
+/// ends it.
+fn code_span(text: &str) -> String {
+    fenced(esc(text))
+}
+
+/// A [`code_span`] in a table cell: `|` escaped too.
+fn code_cell(text: &str) -> String {
+    fenced(cell(text))
+}
+
+/// `text`, already escaped, as a code span.
+fn fenced(text: String) -> String {
+    let fence = "`".repeat(longest_run(&text, '`') + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// The length of the longest run of `c` in `text`.
+fn longest_run(text: &str, c: char) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for x in text.chars() {
+        run = if x == c { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
 }
 
 /// The report as markdown: a heading, the bump and the counts, then a
 /// table with one row per change. Arguments as for [`text`].
 pub fn markdown(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>) -> String {
-    let cell = |s: &str| s.replace('|', "\\|");
     let mut out = String::new();
-    let _ = writeln!(out, "## `{old}` → `{new}`\n");
+    let _ = writeln!(out, "## {} → {}\n", code_span(old), code_span(new));
     let _ = writeln!(out, "Semver: **{}** ({}).\n", report.semver, counts(report));
     if !report.changes.is_empty() {
         let _ = writeln!(
@@ -79,13 +147,13 @@ pub fn markdown(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>
         };
         let _ = writeln!(
             out,
-            "| {} | `{}`: {} | {} | {} | `{}` | {}: {} | {}: {} |",
+            "| {} | {}: {} | {} | {} | {} | {}: {} | {}: {} |",
             level,
-            c.id,
+            code_cell(&c.id),
             cell(&c.message),
-            c.vendor.as_deref().unwrap_or(""),
+            cell(c.vendor.as_deref().unwrap_or("")),
             cell(&c.operations.join(", ")),
-            cell(&place(c, old, new)),
+            code_cell(&place(c, old, new)),
             c.wire.level,
             cell(&c.wire.note),
             c.rust.level,
@@ -95,19 +163,23 @@ pub fn markdown(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>
     for e in &report.unmatched_ignores {
         let _ = writeln!(
             out,
-            "\nUnmatched ignore entry at `{}`: `{}` at `{}` matches no change; remove it.",
-            entry_place(e),
-            e.id,
-            e.location
+            "\nUnmatched ignore entry at {}: {} at {} matches no change; remove it.",
+            code_span(&entry_place(e)),
+            code_span(&e.id),
+            code_span(&e.location)
         );
     }
     if code.is_some_and(|c| c.is_empty()) {
         let _ = writeln!(out, "\nGenerated code: the same for every vendor.");
     }
     for (vendor, diff) in code.unwrap_or_default() {
+        // A fence longer than any run of backticks in the diff.
+        let diff = escape_lines(diff);
+        let fence = "`".repeat(longest_run(&diff, '`').max(2) + 1);
         let _ = writeln!(
             out,
-            "\n### Generated code of `{vendor}`\n\n```diff\n{diff}```"
+            "\n### Generated code of {}\n\n{fence}diff\n{diff}{fence}",
+            code_span(vendor)
         );
     }
     out
@@ -195,11 +267,20 @@ fn properties(file: &str, line: Option<usize>, title: &str) -> String {
     out
 }
 
-/// A workflow command's message: `%`, CR and LF escaped.
+/// A workflow command's message: `%`, CR and LF escaped as the runner
+/// reads them, and any other control character (ESC, …) as Rust writes it.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A workflow command's property value: as data, and `:` and `,` too.
@@ -387,9 +468,61 @@ mod tests {
         assert_eq!(with_code["semver"], "major");
     }
 
+    /// A report whose document text holds line breaks, ESC, `|` and
+    /// backticks.
+    fn forged() -> Report {
+        let mut report = report();
+        let c = &mut report.changes[0];
+        c.message = "property `x\n::error file=a::forged\u{1b}[31m` was added".to_owned();
+        c.location = "#/components/schemas/A/properties/x\n::error::b|c`d".to_owned();
+        c.operations = vec!["op\r\nop".to_owned(), "acmeUpdate".to_owned()];
+        c.wire.note = "a\u{7}b".to_owned();
+        c.ignored = Some("why\nnot".to_owned());
+        report
+    }
+
+    #[test]
+    fn text_and_markdown_escape_document_text_so_no_line_is_forged() {
+        let code = vec![(
+            "acme".to_owned(),
+            "--- a/acme.rs\n+++ b/acme.rs\n+    /// ```\u{1b}[2J\n+    /// ````\n".to_owned(),
+        )];
+        for out in [
+            text(&forged(), "old.yaml", "new\n.yaml", Some(&code)),
+            markdown(&forged(), "old.yaml", "new\n.yaml", Some(&code)),
+        ] {
+            assert!(!out.contains('\u{1b}') && !out.contains('\r') && !out.contains('\u{7}'));
+            assert!(out.lines().all(|l| !l.starts_with("::")), "{out}");
+            assert!(
+                out.contains("x\\n::error file=a::forged\\u{1b}[31m"),
+                "{out}"
+            );
+        }
+        let out = markdown(&forged(), "a", "b", Some(&code));
+        let row = out.lines().find(|l| l.contains("forged")).unwrap();
+        assert_eq!(row.replace("\\|", "").matches('|').count(), 8, "{row}");
+        // The place has a backtick: a longer fence keeps it in its span.
+        assert!(
+            row.contains("``b:12 #/components/schemas/A/properties/x\\n::error::b\\|c`d``"),
+            "{row}"
+        );
+        // The code block's fence is longer than any run of backticks in it.
+        assert!(out.contains("\n`````diff\n"), "{out}");
+        assert!(out.ends_with("/// ````\n`````\n"), "{out}");
+    }
+
     #[test]
     fn workflow_commands_escape_what_would_end_them() {
         assert_eq!(escape_data("50% a\nb"), "50%25 a%0Ab");
+        assert_eq!(escape_data("a\u{1b}[31m\r"), "a\\u{1b}[31m%0D");
+        let forged = github_actions(&forged(), "old.yaml", "new.yaml");
+        assert!(!forged.contains('\u{1b}'));
+        assert!(
+            forged.lines().all(|l| l.starts_with("::error ")
+                || l.starts_with("::warning ")
+                || l.starts_with("::notice ")),
+            "{forged}"
+        );
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
         let out = github_actions(&report(), "old.yaml", "new.yaml");
         let lines: Vec<&str> = out.lines().collect();
