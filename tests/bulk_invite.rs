@@ -13,9 +13,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+#[path = "common/program.rs"]
+mod program;
 #[path = "common/vendor_mock.rs"]
 mod vendor_mock;
 
+use program::{command, run};
 use vendor_mock::{ACCOUNT, Faults, Mock};
 
 /// A fresh folder for a test's files.
@@ -41,33 +44,6 @@ fn csv(dir: &Path, header: &str, emails: &[String], extra: &str) -> PathBuf {
     let path = dir.join("team.csv");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-/// The program with `args` and only the credentials in `env`.
-fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_invitations"));
-    command.args(args);
-    for var in [
-        "HYBRIDBOX_TOKEN",
-        "HYBRIDBOX_CLIENT_ID",
-        "HYBRIDBOX_CLIENT_SECRET",
-        "HYBRIDBOX_TOKEN_ENDPOINT",
-        "AUTOMOX_API_KEY",
-    ] {
-        command.env_remove(var);
-    }
-    command.envs(env.iter().copied());
-    command
-}
-
-async fn run(args: Vec<String>, env: Vec<(&'static str, String)>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        command(&args, &env).output().unwrap()
-    })
-    .await
-    .unwrap()
 }
 
 fn args(vendor: &str, mock: &Mock, csv: &Path, extra: &[&str]) -> Vec<String> {

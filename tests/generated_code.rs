@@ -6,10 +6,14 @@
 //! review. When the document changes, refresh the snapshots with
 //! `INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --test generated_code`.
 
+#[path = "common/build_script.rs"]
+mod build_script;
 #[path = "common/snapshot.rs"]
 mod snapshot;
 
-use std::path::{Path, PathBuf};
+use build_script::build_script;
+
+use std::path::Path;
 use std::process::Command;
 
 /// The generated files: each vendor's module and its typed mocks.
@@ -39,27 +43,6 @@ fn snapshots_match_the_generated_code() {
         "the snapshot of the generated code is stale ({}); review the change and refresh it with:\n    {REFRESH}",
         stale.join(", ")
     );
-}
-
-/// The build script that cargo compiled for this crate. Cargo puts it in a
-/// sibling of this build's `OUT_DIR` (`target/<profile>/build/invitations-*`).
-fn build_script() -> PathBuf {
-    let build_dir = Path::new(env!("OUT_DIR"))
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap();
-    std::fs::read_dir(build_dir)
-        .unwrap()
-        .filter_map(|entry| {
-            let path = entry.ok()?.path().join("build-script-build");
-            let name = path.parent()?.file_name()?.to_str()?.to_owned();
-            let modified = path.metadata().ok()?.modified().ok()?;
-            name.starts_with("invitations-").then_some((modified, path))
-        })
-        .max()
-        .map(|(_, path)| path)
-        .expect("cargo built the build script")
 }
 
 /// Runs the build script on a copy of the crate whose document is `text`.

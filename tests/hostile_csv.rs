@@ -21,10 +21,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+#[path = "common/program.rs"]
+mod program;
 #[path = "common/vendor_mock.rs"]
 #[allow(dead_code)]
 mod vendor_mock;
 
+use program::{command, run};
 use vendor_mock::{ACCOUNT, Faults, Mock};
 
 /// A fresh folder for a test's files.
@@ -46,37 +49,6 @@ fn csv(dir: &Path, header: &str, rows: usize, extra: &str) -> PathBuf {
     let path = dir.join("team.csv");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-/// The program with `args`, the vendors' credentials taken out of the
-/// environment and `env` put in. `INVITATIONS_BIN` runs another build of
-/// it (to see a test fail against the build before a fix).
-fn command(args: &[String], env: &[(&str, &str)]) -> Command {
-    let program = std::env::var_os("INVITATIONS_BIN")
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_invitations").into());
-    let mut command = Command::new(program);
-    command.args(args);
-    for var in [
-        "HYBRIDBOX_TOKEN",
-        "HYBRIDBOX_CLIENT_ID",
-        "HYBRIDBOX_CLIENT_SECRET",
-        "HYBRIDBOX_TOKEN_ENDPOINT",
-        "AUTOMOX_API_KEY",
-    ] {
-        command.env_remove(var);
-    }
-    command.envs(env.iter().copied());
-    command
-}
-
-/// Runs the program to its end, off the runtime's threads.
-async fn run(args: Vec<String>, env: Vec<(&'static str, String)>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        command(&args, &env).output().unwrap()
-    })
-    .await
-    .unwrap()
 }
 
 /// `invite VENDOR --account … --csv CSV` at `url`, fast, then `extra`.
@@ -174,13 +146,13 @@ async fn a_header_error_does_not_print_the_environment() {
     for clear in [false, true] {
         let mut command = command(
             &[
-                "invite".into(),
-                "hybridbox".into(),
-                "--account".into(),
-                ACCOUNT.into(),
-                "--csv".into(),
-                "/proc/self/environ".into(),
-                "--dry-run".into(),
+                "invite",
+                "hybridbox",
+                "--account",
+                ACCOUNT,
+                "--csv",
+                "/proc/self/environ",
+                "--dry-run",
             ],
             &[],
         );

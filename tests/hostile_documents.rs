@@ -10,10 +10,14 @@
 
 #![cfg(feature = "cli")]
 
+#[path = "common/build_script.rs"]
+mod build_script;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
+use build_script::build_script;
 use invitations::codegen::{self, LocalFiles, ReadError};
 use proptest::prelude::*;
 
@@ -367,27 +371,6 @@ fn the_build_script_reads_only_inside_the_crate() {
     );
     assert!(!out.contains(MARKER));
     assert!(!root.join("out/hybridbox.rs").exists());
-}
-
-/// The build script that cargo compiled for this crate (a sibling of this
-/// build's `OUT_DIR`), as `tests/generated_code.rs` finds it.
-fn build_script() -> PathBuf {
-    let build_dir = Path::new(env!("OUT_DIR"))
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap();
-    std::fs::read_dir(build_dir)
-        .unwrap()
-        .filter_map(|entry| {
-            let path = entry.ok()?.path().join("build-script-build");
-            let name = path.parent()?.file_name()?.to_str()?.to_owned();
-            let modified = path.metadata().ok()?.modified().ok()?;
-            name.starts_with("invitations-").then_some((modified, path))
-        })
-        .max()
-        .map(|(_, path)| path)
-        .expect("cargo built the build script")
 }
 
 /// A folder holding a `git` that logs its arguments (one a line, a `--`
