@@ -32,8 +32,8 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Implemented by [`hybridbox::Client`](crate::hybridbox::Client) and
 /// [`automox::Client`](crate::automox::Client); sealed.
 pub trait GeneratedClient: Sized + sealed::Sealed {
-    /// The vendor's name, as used in messages.
-    const VENDOR: &'static str;
+    /// The vendor.
+    const VENDOR: crate::Vendor;
     /// The vendor's base URL, from the document's `servers`.
     const DEFAULT_BASE_URL: &'static str;
     /// Assembles the client from its parts.
@@ -46,11 +46,11 @@ mod sealed {
 }
 
 macro_rules! builder_for {
-    ($vendor:ident, $name:literal) => {
+    ($vendor:ident, $value:expr) => {
         impl sealed::Sealed for crate::$vendor::Client {}
 
         impl GeneratedClient for crate::$vendor::Client {
-            const VENDOR: &'static str = $name;
+            const VENDOR: crate::Vendor = $value;
             const DEFAULT_BASE_URL: &'static str = crate::$vendor::DEFAULT_BASE_URL;
 
             fn assemble(base_url: &str, http: reqwest::Client, inner: Inner) -> Self {
@@ -67,8 +67,8 @@ macro_rules! builder_for {
     };
 }
 
-builder_for!(hybridbox, "hybridbox");
-builder_for!(automox, "automox");
+builder_for!(hybridbox, crate::Vendor::Hybridbox);
+builder_for!(automox, crate::Vendor::Automox);
 
 /// Builds a vendor client; see [`hybridbox::Client::builder`](crate::hybridbox::Client::builder).
 ///

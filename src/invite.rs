@@ -110,7 +110,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use progenitor_client::{ClientInfo, Error};
 
-use crate::{automox, hybridbox};
+use crate::{Vendor, automox, hybridbox};
 
 mod error;
 
@@ -326,7 +326,7 @@ pub fn pending_for<'a>(
 /// Checks `invite`'s arguments as the generated builders would, before
 /// anything is sent.
 fn arguments<E, A, B, T>(
-    vendor: &'static str,
+    vendor: Vendor,
     account_id: A,
     body: B,
 ) -> Result<(uuid::Uuid, T), InviteError<E>>
@@ -402,7 +402,7 @@ impl hybridbox::Client {
         B: TryInto<hybridbox::types::CreateInvitationRequest>,
         B::Error: Display,
     {
-        const VENDOR: &str = "hybridbox";
+        const VENDOR: Vendor = Vendor::Hybridbox;
         let (account_id, body): (_, hybridbox::types::CreateInvitationRequest) =
             arguments(VENDOR, account_id, body)?;
         let creator = safe_creator!(hybridbox, self);
@@ -465,7 +465,7 @@ impl hybridbox::Client {
                 Next::Create => step = InviteStep::Create,
                 Next::Reconcile(wait) => {
                     tracing::info!(
-                        vendor = VENDOR,
+                        vendor = VENDOR.as_str(),
                         operation = "invite",
                         creates = progress.creates,
                         wait_ms = wait.as_millis() as u64,
@@ -485,7 +485,7 @@ impl hybridbox::Client {
                     let (step, source) = failed.expect("a request that failed");
                     return Err(if maybe_invited {
                         tracing::warn!(
-                            vendor = VENDOR,
+                            vendor = VENDOR.as_str(),
                             operation = "invite",
                             creates = progress.creates,
                             "giving up: the invitation may have been created"
@@ -534,7 +534,7 @@ impl automox::Client {
         B: TryInto<automox::types::CreateInvitationRequest>,
         B::Error: Display,
     {
-        const VENDOR: &str = "automox";
+        const VENDOR: Vendor = Vendor::Automox;
         let (account_id, body): (_, automox::types::CreateInvitationRequest) =
             arguments(VENDOR, account_id, body)?;
         let creator = safe_creator!(automox, self);
@@ -548,7 +548,7 @@ impl automox::Client {
             Ok(created) => Ok(created.into_inner()),
             Err(source) if is_ambiguous(&source) => {
                 tracing::warn!(
-                    vendor = VENDOR,
+                    vendor = VENDOR.as_str(),
                     operation = "invite",
                     "giving up: the invitation may have been created"
                 );

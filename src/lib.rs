@@ -12,6 +12,7 @@ mod proxy;
 pub mod rate_limit;
 pub mod retry;
 mod tls;
+mod vendor;
 
 pub use auth::{Auth, AuthError, SecretToken, TokenSource};
 pub use body_limit::BodyTooLarge;
@@ -21,6 +22,7 @@ pub use invite::{InviteError, InvitePolicy, InviteStep, Invited};
 pub use oauth::ClientCredentials;
 pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
+pub use vendor::{UnknownVendor, Vendor};
 
 #[cfg(feature = "codegen")]
 pub mod codegen;

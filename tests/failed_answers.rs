@@ -14,7 +14,7 @@ use common::{
 };
 use std::time::Duration;
 
-use invitations::{ErrorExt, InviteError, InvitePolicy, automox, hybridbox};
+use invitations::{ErrorExt, InviteError, InvitePolicy, Vendor, automox, hybridbox};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -212,6 +212,7 @@ async fn automox_failed_answers_keep_their_status_whatever_their_body() {
                 .await
                 .expect_err(&case);
             check_invite(&case, status, maybe, &error);
+            assert_eq!(error.vendor(), Vendor::Automox);
         }
     }
 }
@@ -255,6 +256,7 @@ async fn hybridbox_failed_answers_keep_their_status_whatever_their_body() {
                 .await
                 .expect_err(&case);
             check_invite(&case, status, maybe, &error);
+            assert_eq!(error.vendor(), Vendor::Hybridbox);
         }
     }
 }

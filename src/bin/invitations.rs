@@ -51,8 +51,8 @@ enum Cmd {
 #[derive(clap::Args)]
 struct InviteArgs {
     /// The vendor.
-    #[arg(value_enum)]
-    vendor: invitations::bulk::Vendor,
+    #[arg(value_parser = vendor_name())]
+    vendor: invitations::Vendor,
     /// The account to invite into.
     #[arg(long, value_name = "UUID")]
     account: uuid::Uuid,
@@ -136,6 +136,14 @@ enum Format {
 enum FailOn {
     Breaking,
     Warning,
+}
+
+/// The vendor `invitations invite` takes, listed in `--help` and in the
+/// error for another name.
+fn vendor_name() -> impl clap::builder::TypedValueParser<Value = invitations::Vendor> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(invitations::Vendor::ALL.map(|v| v.as_str()))
+        .try_map(|name| name.parse::<invitations::Vendor>())
 }
 
 fn main() -> ExitCode {

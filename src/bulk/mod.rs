@@ -40,38 +40,15 @@ pub use rows::InputError;
 pub use send::SetupError;
 pub use summary::{Outcome, RowReport, Summary};
 
-/// The vendor a file is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
-pub enum Vendor {
-    /// Hybridbox.
-    Hybridbox,
-    /// Automox.
-    Automox,
-}
+pub use crate::Vendor;
 
-impl Vendor {
-    /// `hybridbox` or `automox`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Vendor::Hybridbox => "hybridbox",
-            Vendor::Automox => "automox",
-        }
-    }
-
-    /// The rate used without `--rate`: for Automox, 2,500 requests per 5
-    /// minutes per API key, a figure from a third-party page (the vendor
-    /// documents none; unverified); none for Hybridbox (none documented).
-    pub fn default_rate(self) -> Option<RateLimit> {
-        match self {
-            Vendor::Hybridbox => None,
-            Vendor::Automox => Some(RateLimit::per(2_500, Duration::from_secs(300))),
-        }
-    }
-}
-
-impl std::fmt::Display for Vendor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+/// The rate used without `--rate`: for Automox, 2,500 requests per 5
+/// minutes per API key, a figure from a third-party page (the vendor
+/// documents none; unverified); none for Hybridbox (none documented).
+pub fn default_rate(vendor: Vendor) -> Option<RateLimit> {
+    match vendor {
+        Vendor::Hybridbox => None,
+        Vendor::Automox => Some(RateLimit::per(2_500, Duration::from_secs(300))),
     }
 }
 
@@ -202,7 +179,7 @@ pub struct Options {
     pub journal: Option<PathBuf>,
     /// Rows in flight at once.
     pub concurrency: usize,
-    /// The rate limit (default: [`Vendor::default_rate`]).
+    /// The rate limit (default: [`default_rate`]).
     pub rate: Option<RateLimit>,
     /// The most each attempt of a request may take ([`DEFAULT_TIMEOUT`] by
     /// default); each request, retries included, ends within its
@@ -421,7 +398,7 @@ pub async fn invite(
     } else {
         let connection = send::Connection {
             base_url: options.base_url.clone(),
-            rate: options.rate.or(vendor.default_rate()),
+            rate: options.rate.or(default_rate(vendor)),
             timeout: options.timeout,
             concurrency: options.concurrency,
         };

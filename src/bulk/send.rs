@@ -247,19 +247,15 @@ fn failure<E: fmt::Debug>(
     if let Some(detail) = detail.filter(|d| !d.is_empty()) {
         reason = format!("{reason} ({detail})");
     }
-    let vendor = match error {
-        InviteError::InvalidInput { vendor, .. }
-        | InviteError::NotInvited { vendor, .. }
-        | InviteError::MaybeInvited { vendor, .. } => *vendor,
-    };
     let outcome = if error.maybe_invited() {
-        reason = if vendor == "automox" {
-            format!(
+        reason = match error.vendor() {
+            Vendor::Automox => format!(
                 "{reason}; check the account's invitations for {email} in the Automox console \
                  before inviting again: a rerun does not send this row"
-            )
-        } else {
-            format!("{reason}; run the same command again: it lists before it creates")
+            ),
+            Vendor::Hybridbox => {
+                format!("{reason}; run the same command again: it lists before it creates")
+            }
         };
         Outcome::Unknown
     } else {

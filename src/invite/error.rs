@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::Vendor;
+
 /// The request of an `invite` call that failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -44,8 +46,8 @@ impl fmt::Display for InviteStep {
 pub enum InviteError<E> {
     /// An argument is not valid; nothing was sent.
     InvalidInput {
-        /// `"hybridbox"` or `"automox"`.
-        vendor: &'static str,
+        /// The vendor whose client was called.
+        vendor: Vendor,
         /// The argument: `"account_id"` or `"body"` (the reason names the
         /// body's field).
         field: &'static str,
@@ -59,8 +61,8 @@ pub enum InviteError<E> {
     /// say that the user has no invitation: one may predate the call (see
     /// the vendor's error body, e.g. Automox's `errors` on a 409).
     NotInvited {
-        /// `"hybridbox"` or `"automox"`.
-        vendor: &'static str,
+        /// The vendor whose client was called.
+        vendor: Vendor,
         /// The request that failed.
         step: InviteStep,
         /// The generated client's error for that request (boxed: it is
@@ -74,8 +76,8 @@ pub enum InviteError<E> {
     /// calling `invite` again later is safe (it lists first); with Automox,
     /// check the account's invitations first.
     MaybeInvited {
-        /// `"hybridbox"` or `"automox"`.
-        vendor: &'static str,
+        /// The vendor whose client was called.
+        vendor: Vendor,
         /// The request that failed last: the create whose outcome is
         /// unknown, the list meant to check it, or a later create.
         step: InviteStep,
@@ -92,6 +94,15 @@ impl<E> InviteError<E> {
     /// again could invite twice. Only [`InviteError::MaybeInvited`].
     pub fn maybe_invited(&self) -> bool {
         matches!(self, InviteError::MaybeInvited { .. })
+    }
+
+    /// The vendor whose client was called.
+    pub fn vendor(&self) -> Vendor {
+        match self {
+            InviteError::InvalidInput { vendor, .. }
+            | InviteError::NotInvited { vendor, .. }
+            | InviteError::MaybeInvited { vendor, .. } => *vendor,
+        }
     }
 
     /// The request that failed (`None` for invalid input: nothing was sent).

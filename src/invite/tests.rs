@@ -267,7 +267,7 @@ fn errors_say_what_happened_and_chain_the_client_error() {
     send_sync::<InviteError<automox::types::ErrorBody>>();
 
     let maybe = InviteError::MaybeInvited {
-        vendor: "hybridbox",
+        vendor: Vendor::Hybridbox,
         step: InviteStep::Create,
         creates: 2,
         source: Box::new(error_response(500)),
@@ -281,7 +281,7 @@ fn errors_say_what_happened_and_chain_the_client_error() {
          least one failed after it was sent"
     );
     let checked = InviteError::MaybeInvited {
-        vendor: "hybridbox",
+        vendor: Vendor::Hybridbox,
         step: InviteStep::Reconcile,
         creates: 1,
         source: Box::new(error_response(403)),
@@ -294,7 +294,7 @@ fn errors_say_what_happened_and_chain_the_client_error() {
     assert!(maybe.source().unwrap().to_string().contains("500"));
 
     let not = InviteError::NotInvited {
-        vendor: "automox",
+        vendor: Vendor::Automox,
         step: InviteStep::Create,
         source: Box::new(error_response(409)),
     };
@@ -304,7 +304,7 @@ fn errors_say_what_happened_and_chain_the_client_error() {
         "automox: not invited: the create was refused or never reached the server"
     );
     let lookup = InviteError::NotInvited {
-        vendor: "hybridbox",
+        vendor: Vendor::Hybridbox,
         step: InviteStep::Lookup,
         source: Box::new(error_response(403)),
     };
@@ -314,7 +314,7 @@ fn errors_say_what_happened_and_chain_the_client_error() {
     );
 
     let input = InviteError::<()>::InvalidInput {
-        vendor: "hybridbox",
+        vendor: Vendor::Hybridbox,
         field: "account_id",
         reason: "not a valid uuid".into(),
     };
