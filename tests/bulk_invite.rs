@@ -18,8 +18,8 @@ mod program;
 #[path = "common/vendor_mock.rs"]
 mod vendor_mock;
 
-use program::{command, run};
-use vendor_mock::{ACCOUNT, Faults, Mock};
+use program::{args, command, key, run};
+use vendor_mock::{Faults, Mock};
 
 /// A fresh folder for a test's files.
 fn folder(name: &str) -> PathBuf {
@@ -44,32 +44,6 @@ fn csv(dir: &Path, header: &str, emails: &[String], extra: &str) -> PathBuf {
     let path = dir.join("team.csv");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn args(vendor: &str, mock: &Mock, csv: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args = vec![
-        "invite",
-        vendor,
-        "--account",
-        ACCOUNT,
-        "--csv",
-        csv.to_str().unwrap(),
-        "--base-url",
-        &mock.url,
-        "--rate",
-        "100000/1s",
-        "--format",
-        "json",
-    ];
-    args.extend(extra);
-    args.into_iter().map(str::to_owned).collect()
-}
-
-fn key(vendor: &str) -> Vec<(&'static str, String)> {
-    match vendor {
-        "automox" => vec![("AUTOMOX_API_KEY", "key-SECRET-1".to_owned())],
-        _ => vec![("HYBRIDBOX_TOKEN", "tok-SECRET-1".to_owned())],
-    }
 }
 
 /// The JSON summary on stdout, checked to hold no credential.
@@ -110,7 +84,7 @@ async fn hybridbox_2000_rows_through_faults_each_invited_exactly_once() {
     let mock = Mock::start(faulty(), &seeded).await;
     let file = csv(&dir, "email,locale,role_key", &all, ",en,viewer");
     let output = run(
-        args("hybridbox", &mock, &file, &["--concurrency", "32"]),
+        args("hybridbox", &mock.url, &file, &["--concurrency", "32"]),
         key("hybridbox"),
     )
     .await;
@@ -140,7 +114,7 @@ async fn automox_2000_rows_through_faults_never_twice_and_ambiguous_rows_unknown
     let mock = Mock::start(faulty(), &[]).await;
     let file = csv(&dir, "email,account_rbac_role", &all, ",non-global-admin");
     let output = run(
-        args("automox", &mock, &file, &["--concurrency", "32"]),
+        args("automox", &mock.url, &file, &["--concurrency", "32"]),
         key("automox"),
     )
     .await;
@@ -163,7 +137,7 @@ async fn automox_2000_rows_through_faults_never_twice_and_ambiguous_rows_unknown
     assert_eq!(summary["failed"], 0);
     // A rerun sends nothing: the invited are done, the unknown never resent.
     let again = run(
-        args("automox", &mock, &file, &["--concurrency", "32"]),
+        args("automox", &mock.url, &file, &["--concurrency", "32"]),
         key("automox"),
     )
     .await;
@@ -232,7 +206,7 @@ async fn hybridbox_killed_mid_run_resumes_exactly_once() {
     let mock = Mock::start(slow(), &[]).await;
     let file = csv(&dir, "email", &all, "");
     let journal = dir.join("team.csv.journal.jsonl");
-    let run_args = args("hybridbox", &mock, &file, &["--concurrency", "8"]);
+    let run_args = args("hybridbox", &mock.url, &file, &["--concurrency", "8"]);
     let in_flight = kill_mid_run(run_args.clone(), key("hybridbox"), &journal, 60).await;
     // Let the mock finish the creates it was carrying out at the kill.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -275,7 +249,7 @@ async fn automox_killed_mid_run_sends_no_row_twice_and_reports_rows_in_flight() 
     let file = csv(&dir, "email,account_rbac_role", &all, ",global-admin");
     let journal = dir.join("run.jsonl");
     let extra = ["--concurrency", "8", "--journal", journal.to_str().unwrap()];
-    let run_args = args("automox", &mock, &file, &extra);
+    let run_args = args("automox", &mock.url, &file, &extra);
     let in_flight = kill_mid_run(run_args.clone(), key("automox"), &journal, 60).await;
     assert!(!in_flight.is_empty(), "no row was in flight at the kill");
     let output = run(run_args, key("automox")).await;
@@ -335,7 +309,7 @@ async fn stopped_mid_run_by(signal: &str, vendor: &str) {
     };
     let journal = dir.join("team.csv.journal.jsonl");
     // `args` with a slow rate instead of its fast one (given once only).
-    let mut slow_args = args(vendor, &mock, &file, &["--concurrency", "4"]);
+    let mut slow_args = args(vendor, &mock.url, &file, &["--concurrency", "4"]);
     let rate = slow_args.iter().position(|a| a == "--rate").unwrap();
     slow_args[rate + 1] = "40/1s".to_owned();
     let refs: Vec<&str> = slow_args.iter().map(String::as_str).collect();
@@ -419,7 +393,7 @@ async fn stopped_mid_run_by(signal: &str, vendor: &str) {
         .unwrap();
     assert!(last.contains(&format!(": {done}/300 rows")), "{last}");
     // A rerun with the same journal (at full speed) invites the rest.
-    let output = run(args(vendor, &mock, &file, &[]), key(vendor)).await;
+    let output = run(args(vendor, &mock.url, &file, &[]), key(vendor)).await;
     let again = self::summary(&output);
     assert_eq!(output.status.code(), Some(0), "{again}");
     assert_eq!(again["resumed"], done);
@@ -466,7 +440,7 @@ async fn bad_rows_are_reported_by_line_and_not_sent() {
                 Ada@Example.com,global-admin,\n\
                 di@example.com,non-global-admin,3fa85f64-5717-4562-b3fc-2c963f66afa6:read-only\n";
     std::fs::write(&file, text).unwrap();
-    let output = run(args("automox", &mock, &file, &[]), key("automox")).await;
+    let output = run(args("automox", &mock.url, &file, &[]), key("automox")).await;
     let summary = summary(&output);
     assert_eq!(output.status.code(), Some(1));
     let state = mock.state();
@@ -513,7 +487,7 @@ async fn dry_run_sends_nothing_not_even_a_token_request() {
         ("HYBRIDBOX_TOKEN_ENDPOINT", format!("{}/token", mock.url)),
     ];
     let output = run(
-        args("hybridbox", &mock, &file, &["--dry-run"]),
+        args("hybridbox", &mock.url, &file, &["--dry-run"]),
         credentials.clone(),
     )
     .await;
@@ -528,7 +502,7 @@ async fn dry_run_sends_nothing_not_even_a_token_request() {
     );
     assert!(!dir.join("team.csv.journal.jsonl").exists());
     // Without --dry-run the same command does reach the token endpoint.
-    let output = run(args("hybridbox", &mock, &file, &[]), credentials).await;
+    let output = run(args("hybridbox", &mock.url, &file, &[]), credentials).await;
     assert_eq!(output.status.code(), Some(0), "{}", self::summary(&output));
     let state = mock.state();
     assert_eq!((state.tokens, state.created.len()), (1, 5));
@@ -539,7 +513,7 @@ async fn exit_codes_and_the_json_summary() {
     let dir = folder("exit-codes");
     let mock = Mock::start(Faults::default(), &[]).await;
     let file = csv(&dir, "email", &emails(3), "");
-    let output = run(args("hybridbox", &mock, &file, &[]), key("hybridbox")).await;
+    let output = run(args("hybridbox", &mock.url, &file, &[]), key("hybridbox")).await;
     assert_eq!(output.status.code(), Some(0));
     let summary = summary(&output);
     let keys: Vec<&str> = summary
@@ -560,7 +534,7 @@ async fn exit_codes_and_the_json_summary() {
     }
     assert_eq!(summary["invited"], 3);
     // Text output: the counts on stdout; progress only on stderr.
-    let mut text_args = args("hybridbox", &mock, &file, &[]);
+    let mut text_args = args("hybridbox", &mock.url, &file, &[]);
     text_args.truncate(text_args.len() - 2);
     let output = run(text_args, key("hybridbox")).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -586,32 +560,32 @@ async fn exit_codes_and_the_json_summary() {
     type Case = (Vec<String>, Vec<(&'static str, String)>, &'static str);
     let cases: Vec<Case> = vec![
         (
-            args("hybridbox", &mock, &missing, &[]),
+            args("hybridbox", &mock.url, &missing, &[]),
             key("hybridbox"),
             "cannot read the csv file",
         ),
         (
-            args("hybridbox", &mock, &bad_header, &[]),
+            args("hybridbox", &mock.url, &bad_header, &[]),
             key("hybridbox"),
             "unknown column `mail`",
         ),
         (
-            args("hybridbox", &mock, &file, &["--rate", "fast"]),
+            args("hybridbox", &mock.url, &file, &["--rate", "fast"]),
             key("hybridbox"),
             "COUNT/PERIOD",
         ),
         (
-            args("hybridbox", &mock, &file, &["--concurrency", "0"]),
+            args("hybridbox", &mock.url, &file, &["--concurrency", "0"]),
             key("hybridbox"),
             "concurrency",
         ),
         (
-            args("automox", &mock, &automox, &[]),
+            args("automox", &mock.url, &automox, &[]),
             vec![],
             "AUTOMOX_API_KEY",
         ),
         (
-            args("automox", &mock, &file, &["--dry-run"]),
+            args("automox", &mock.url, &file, &["--dry-run"]),
             vec![],
             "`account_rbac_role` is missing",
         ),
@@ -625,7 +599,7 @@ async fn exit_codes_and_the_json_summary() {
     // The hybridbox journal is refused for automox: another vendor.
     let journal = dir.join("team.csv.journal.jsonl");
     let extra = ["--journal", journal.to_str().unwrap()];
-    let output = run(args("automox", &mock, &automox, &extra), key("automox")).await;
+    let output = run(args("automox", &mock.url, &automox, &extra), key("automox")).await;
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(mock.state().requests, before);
 }

@@ -27,7 +27,7 @@ mod program;
 #[allow(dead_code)]
 mod vendor_mock;
 
-use program::{command, run};
+use program::{args, command, key, run};
 use vendor_mock::{ACCOUNT, Faults, Mock};
 
 /// A fresh folder for a test's files.
@@ -49,34 +49,6 @@ fn csv(dir: &Path, header: &str, rows: usize, extra: &str) -> PathBuf {
     let path = dir.join("team.csv");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-/// `invite VENDOR --account … --csv CSV` at `url`, fast, then `extra`.
-fn args(vendor: &str, url: &str, csv: &Path, extra: &[&str]) -> Vec<String> {
-    let mut args = vec![
-        "invite",
-        vendor,
-        "--account",
-        ACCOUNT,
-        "--csv",
-        csv.to_str().unwrap(),
-        "--base-url",
-        url,
-        "--format",
-        "json",
-    ];
-    if !extra.contains(&"--rate") {
-        args.extend(["--rate", "100000/1s"]);
-    }
-    args.extend(extra);
-    args.into_iter().map(str::to_owned).collect()
-}
-
-fn key(vendor: &str) -> Vec<(&'static str, String)> {
-    match vendor {
-        "automox" => vec![("AUTOMOX_API_KEY", "key-SECRET-1".to_owned())],
-        _ => vec![("HYBRIDBOX_TOKEN", "tok-SECRET-1".to_owned())],
-    }
 }
 
 fn stderr(output: &Output) -> String {

@@ -4,7 +4,11 @@
 //! against the build before a fix).
 
 use std::ffi::OsStr;
+use std::path::Path;
 use std::process::{Command, Output};
+
+// Beside `vendor_mock` in every test that runs the program.
+use crate::vendor_mock::ACCOUNT;
 
 /// The program with `args`, the vendors' credentials taken out of the
 /// environment and `env` put in.
@@ -24,6 +28,37 @@ pub fn command<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Command {
     }
     command.envs(env.iter().copied());
     command
+}
+
+/// `invite VENDOR --account … --csv CSV` against `url`, with a rate too
+/// high to slow a test (unless `extra` sets `--rate`) and a JSON summary,
+/// then `extra`.
+pub fn args(vendor: &str, url: &str, csv: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "invite",
+        vendor,
+        "--account",
+        ACCOUNT,
+        "--csv",
+        csv.to_str().unwrap(),
+        "--base-url",
+        url,
+    ];
+    if !extra.contains(&"--rate") {
+        args.extend(["--rate", "100000/1s"]);
+    }
+    // Last but `extra`: a test for the text summary drops these two.
+    args.extend(["--format", "json"]);
+    args.extend(extra);
+    args.into_iter().map(str::to_owned).collect()
+}
+
+/// The credentials of `vendor` (`hybridbox` or `automox`) for a test run.
+pub fn key(vendor: &str) -> Vec<(&'static str, String)> {
+    match vendor {
+        "automox" => vec![("AUTOMOX_API_KEY", "key-SECRET-1".to_owned())],
+        _ => vec![("HYBRIDBOX_TOKEN", "tok-SECRET-1".to_owned())],
+    }
 }
 
 /// Runs the program to its end, off the runtime's threads.
