@@ -152,19 +152,9 @@ pub fn request_deadline(
         .saturating_add(queue)
 }
 
-/// At most `max_chars` characters of `text`, then `…` if it was longer,
-/// with control characters and line breaks escaped: how text from a file
-/// (a CSV, a journal) is quoted in messages.
-pub(crate) fn excerpt(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => {
-            let mut shown = crate::body_limit::escape_controls(&text[..cut]);
-            shown.push('…');
-            shown
-        }
-        None => crate::body_limit::escape_controls(text),
-    }
-}
+/// How text from a file (a CSV, a journal) is quoted in messages: the
+/// generator's excerpt, control characters escaped and cut with `…`.
+pub(crate) use crate::codegen::excerpt;
 
 /// What the command was asked to do.
 #[derive(Clone, Debug)]
