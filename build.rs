@@ -1,15 +1,13 @@
 //! Generates the vendor clients from `openapi/invitations.yaml` into `OUT_DIR`.
 //!
 //! Thin on purpose: read the document (and the files it refers to), hand it
-//! to the generation module that the library shares (`src/codegen/`), write
-//! one file per vendor. A broken
+//! to the generator (`invitations-codegen`, in `crates/codegen`), write one
+//! file per vendor. A broken
 //! document stops the build with one message naming the file, the line and
 //! the problem. Files are read only from inside the crate's own folder
 //! (`CARGO_MANIFEST_DIR`): a `$ref` that leads elsewhere stops the build.
 
-#[path = "src/codegen/mod.rs"]
-#[allow(dead_code, unused_imports)] // the library and tools use parts that the build does not
-mod codegen;
+use invitations_codegen as codegen;
 
 use std::path::PathBuf;
 
@@ -18,7 +16,7 @@ const DOCUMENT: &str = "openapi/invitations.yaml";
 fn main() {
     // Regenerate when the document (or anything beside it) changes; edits to
     // the hand-written facade in `src/` do not rerun generation. Cargo reruns
-    // the script anyway when `src/codegen/`, part of the script, changes.
+    // the script anyway when the generator (a build-dependency) changes.
     println!("cargo::rerun-if-changed=openapi");
 
     if let Err(message) = run() {

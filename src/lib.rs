@@ -24,15 +24,6 @@ pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use vendor::{UnknownVendor, Vendor};
 
-#[cfg(feature = "codegen")]
-pub mod codegen;
-
-#[cfg(feature = "cli")]
-pub mod diff;
-
-#[cfg(feature = "cli")]
-pub mod bulk;
-
 /// Client for the Hybridbox invitation API (`https://api.hybridbox.io`).
 ///
 /// Generated from the operations tagged `hybridbox` in the document.

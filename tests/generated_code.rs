@@ -6,10 +6,7 @@
 //! review. When the document changes, refresh the snapshots with
 //! `INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --test generated_code`.
 
-#[path = "common/build_script.rs"]
-mod build_script;
-#[path = "common/snapshot.rs"]
-mod snapshot;
+use invitations_test_support::{build_script, snapshot};
 
 use build_script::build_script;
 

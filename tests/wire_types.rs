@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 /// The document, as JSON.
 fn document() -> Value {
     let text = include_str!("../openapi/invitations.yaml");
-    invitations::codegen::Document::parse("openapi/invitations.yaml", text)
+    invitations_codegen::Document::parse("openapi/invitations.yaml", text)
         .expect("the document parses")
         .root
 }

@@ -1646,7 +1646,7 @@ request assignment's `resource_type`); responses use the open
 Invitation APIs of two third-party vendors, Hybridbox and Automox, written
 by hand from the vendors' public documentation.
 
-Conventions this document follows (the code generator in `src/codegen/`
+Conventions this document follows (the code generator in `crates/codegen/`
 relies on them):
 - every operation carries exactly one vendor tag (`hybridbox` or `automox`);
 - each vendor has one entry in `servers`, marked with `x-vendor`;

@@ -1,0 +1,356 @@
+//! Sending a row: the client built from the environment's credentials, and
+//! each vendor's `invite` turned into an [`Outcome`] with its reason.
+
+use std::fmt;
+use std::time::Duration;
+
+use invitations::{
+    Auth, BuildError, ClientCredentials, ErrorExt, InviteError, RateLimit, RetryPolicy,
+};
+use invitations::{automox, hybridbox};
+
+use super::rows::{Body, Row};
+use super::summary::Outcome;
+use super::{DEFAULT_TIMEOUT, RETRY_ALLOWANCE, Vendor, request_deadline};
+
+/// Hybridbox service-account or access token.
+pub const HYBRIDBOX_TOKEN: &str = "HYBRIDBOX_TOKEN";
+/// Hybridbox client id, with [`HYBRIDBOX_CLIENT_SECRET`] (client credentials).
+pub const HYBRIDBOX_CLIENT_ID: &str = "HYBRIDBOX_CLIENT_ID";
+/// Hybridbox client secret.
+pub const HYBRIDBOX_CLIENT_SECRET: &str = "HYBRIDBOX_CLIENT_SECRET";
+/// Another token endpoint for the client credentials (another realm, a test
+/// server); default [`invitations::oauth::HYBRIDBOX_TOKEN_ENDPOINT`].
+pub const HYBRIDBOX_TOKEN_ENDPOINT: &str = "HYBRIDBOX_TOKEN_ENDPOINT";
+/// Automox API key.
+pub const AUTOMOX_API_KEY: &str = "AUTOMOX_API_KEY";
+
+/// Why no client could be made (nothing was sent).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// No credentials in the environment.
+    NoCredentials {
+        /// What to set.
+        expected: &'static str,
+    },
+    /// The client could not be built (a bad base URL, …).
+    Build(BuildError),
+}
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetupError::NoCredentials { expected } => {
+                write!(f, "no credentials in the environment: set {expected}")
+            }
+            SetupError::Build(_) => f.write_str("cannot set up the client"),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SetupError::NoCredentials { .. } => None,
+            SetupError::Build(e) => Some(e),
+        }
+    }
+}
+
+/// How a sent row ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sent {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// Why, for anything but invited.
+    pub reason: Option<String>,
+    /// The invitation's id, when the vendor returned one.
+    pub id: Option<String>,
+}
+
+/// Where and how the client sends: the base URL, the rate limit, and the
+/// time each attempt and each request may take.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    /// Another base URL for the vendor's API.
+    pub base_url: Option<String>,
+    /// The rate limit, if any.
+    pub rate: Option<RateLimit>,
+    /// The most one attempt may take, from connecting to the answer's last
+    /// byte.
+    pub timeout: Duration,
+    /// Rows in flight at once (the rate limit's queue, for the deadline).
+    pub concurrency: usize,
+}
+
+impl Connection {
+    /// The default base URL, no rate limit, [`DEFAULT_TIMEOUT`], one row
+    /// at a time.
+    pub fn new() -> Connection {
+        Connection {
+            base_url: None,
+            rate: None,
+            timeout: DEFAULT_TIMEOUT,
+            concurrency: 1,
+        }
+    }
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Connection::new()
+    }
+}
+
+/// One client for all workers (its clones share connections, credentials
+/// and the rate limit, and a 429 pauses them all).
+#[derive(Clone, Debug)]
+pub enum Sender {
+    /// Hybridbox.
+    Hybridbox(hybridbox::Client),
+    /// Automox.
+    Automox(automox::Client),
+}
+
+/// The credentials for `vendor` from the variables `var` reads.
+fn credentials(vendor: Vendor, var: &dyn Fn(&str) -> Option<String>) -> Result<Auth, SetupError> {
+    let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    match vendor {
+        Vendor::Hybridbox => {
+            if let Some(token) = var(HYBRIDBOX_TOKEN) {
+                return Ok(Auth::bearer(token.trim()));
+            }
+            match (var(HYBRIDBOX_CLIENT_ID), var(HYBRIDBOX_CLIENT_SECRET)) {
+                (Some(id), Some(secret)) => {
+                    let mut source = ClientCredentials::new(id.trim(), secret.trim());
+                    if let Some(endpoint) = var(HYBRIDBOX_TOKEN_ENDPOINT) {
+                        source = source.token_endpoint(endpoint.trim());
+                    }
+                    Ok(Auth::source(source))
+                }
+                _ => Err(SetupError::NoCredentials {
+                    expected: "HYBRIDBOX_TOKEN, or HYBRIDBOX_CLIENT_ID and HYBRIDBOX_CLIENT_SECRET",
+                }),
+            }
+        }
+        Vendor::Automox => var(AUTOMOX_API_KEY)
+            .map(|key| Auth::bearer(key.trim()))
+            .ok_or(SetupError::NoCredentials {
+                expected: "AUTOMOX_API_KEY",
+            }),
+    }
+}
+
+impl Sender {
+    /// The client for `vendor`, with credentials from the environment, as
+    /// `connection` says.
+    ///
+    /// # Errors
+    /// [`SetupError`] when credentials are missing or the client cannot be
+    /// built.
+    pub fn from_env(vendor: Vendor, connection: &Connection) -> Result<Sender, SetupError> {
+        Self::new(vendor, connection, &|name| std::env::var(name).ok())
+    }
+
+    /// [`Sender::from_env`] with the variables `var` reads.
+    ///
+    /// Each attempt ends within `connection.timeout` (the client's
+    /// timeout); each request, with its retries, within its
+    /// [`request_deadline`] (the retry policy's deadline): a server that
+    /// accepts and never answers holds a row for about that long at most
+    /// per request.
+    ///
+    /// # Errors
+    /// As [`Sender::from_env`].
+    pub fn new(
+        vendor: Vendor,
+        connection: &Connection,
+        var: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Sender, SetupError> {
+        let auth = credentials(vendor, var)?;
+        // More retries than the library's default: a bulk run meets 429
+        // storms, and a row failed by one must be run again; within the
+        // request's deadline.
+        let deadline =
+            request_deadline(connection.timeout, connection.rate, connection.concurrency);
+        let retry = RetryPolicy::default()
+            .max_retries(6)
+            .max_retry_after(RETRY_ALLOWANCE)
+            .deadline(deadline);
+        macro_rules! build {
+            ($vendor:ident) => {{
+                let mut builder = $vendor::Client::builder()
+                    .auth(auth)
+                    .retry(retry)
+                    .timeout(connection.timeout);
+                if let Some(url) = &connection.base_url {
+                    builder = builder.base_url(url);
+                }
+                if let Some(rate) = connection.rate {
+                    builder = builder.rate_limit(rate);
+                }
+                builder.build().map_err(SetupError::Build)?
+            }};
+        }
+        Ok(match vendor {
+            Vendor::Hybridbox => Sender::Hybridbox(build!(hybridbox)),
+            Vendor::Automox => Sender::Automox(build!(automox)),
+        })
+    }
+
+    /// Invites `row` into `account` without inviting twice.
+    pub async fn send(&self, account: uuid::Uuid, row: &Row) -> Sent {
+        match (self, &row.body) {
+            (Sender::Hybridbox(client), Body::Hybridbox(body)) => {
+                match client.invite(account, body.clone()).await {
+                    Ok(invited) => Sent {
+                        outcome: if invited.created() {
+                            Outcome::Invited
+                        } else {
+                            Outcome::AlreadyInvited
+                        },
+                        reason: (!invited.created())
+                            .then(|| "a pending invitation already existed".to_owned()),
+                        id: Some(invited.invitation().id.to_string()),
+                    },
+                    Err(e) => failure(&e, &row.email, |_| None),
+                }
+            }
+            (Sender::Automox(client), Body::Automox(body)) => {
+                match client.invite(account, body.clone()).await {
+                    Ok(created) => Sent {
+                        outcome: Outcome::Invited,
+                        reason: None,
+                        id: created.first().map(|i| i.id.to_string()),
+                    },
+                    Err(e) => failure(&e, &row.email, |body: &automox::types::ErrorBody| {
+                        Some(body.errors.join("; "))
+                    }),
+                }
+            }
+            _ => Sent {
+                outcome: Outcome::Failed,
+                reason: Some("the row was read for the other vendor".to_owned()),
+                id: None,
+            },
+        }
+    }
+}
+
+/// The outcome and reason of a failed `invite`.
+fn failure<E: fmt::Debug>(
+    error: &InviteError<E>,
+    email: &str,
+    body: impl Fn(&E) -> Option<String>,
+) -> Sent {
+    let detail = error.api_error().map(|e| detail(e, &body));
+    let mut reason = error.to_string();
+    if let Some(detail) = detail.filter(|d| !d.is_empty()) {
+        reason = format!("{reason} ({detail})");
+    }
+    let outcome = if error.maybe_invited() {
+        reason = match error.vendor() {
+            Vendor::Automox => format!(
+                "{reason}; check the account's invitations for {email} in the Automox console \
+                 before inviting again: a rerun does not send this row"
+            ),
+            Vendor::Hybridbox => {
+                format!("{reason}; run the same command again: it lists before it creates")
+            }
+        };
+        Outcome::Unknown
+    } else {
+        Outcome::Failed
+    };
+    Sent {
+        outcome,
+        reason: Some(one_line(&reason)),
+        id: None,
+    }
+}
+
+/// The status, the vendor's error text, or the transport failure's causes.
+fn detail<E: fmt::Debug>(
+    error: &hybridbox::Error<E>,
+    body: &impl Fn(&E) -> Option<String>,
+) -> String {
+    use hybridbox::Error;
+    match error {
+        Error::ErrorResponse(response) => {
+            let mut text = format!("status {}", response.status().as_u16());
+            if let Some(errors) = body(response).filter(|e| !e.is_empty()) {
+                text = format!("{text}: {errors}");
+            }
+            text
+        }
+        Error::UnexpectedResponse(response) => {
+            let mut text = format!("status {}", response.status().as_u16());
+            if let Some(excerpt) = error.body_excerpt().filter(|e| !e.is_empty()) {
+                text = format!("{text}: {excerpt}");
+            }
+            text
+        }
+        Error::CommunicationError(e) => super::error_chain(e),
+        other => other.to_string(),
+    }
+}
+
+/// `text` on one line, control characters escaped, at most 500 characters.
+fn one_line(text: &str) -> String {
+    let escaped = crate::codegen::escape_controls(text);
+    if escaped.chars().count() > 500 {
+        let cut: String = escaped.chars().take(500).collect();
+        format!("{cut}…")
+    } else {
+        escaped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn credentials_come_from_the_documented_variables() {
+        let none = env(&[]);
+        for vendor in [Vendor::Hybridbox, Vendor::Automox] {
+            let e = Sender::new(vendor, &Connection::new(), &none).unwrap_err();
+            assert!(matches!(e, SetupError::NoCredentials { .. }), "{e}");
+        }
+        let e = Sender::new(
+            Vendor::Hybridbox,
+            &Connection::new(),
+            &env(&[(HYBRIDBOX_CLIENT_ID, "x")]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("HYBRIDBOX_CLIENT_SECRET"), "{e}");
+        let ok = [
+            (Vendor::Hybridbox, env(&[(HYBRIDBOX_TOKEN, "t")])),
+            (
+                Vendor::Hybridbox,
+                env(&[(HYBRIDBOX_CLIENT_ID, "i"), (HYBRIDBOX_CLIENT_SECRET, "s")]),
+            ),
+            (Vendor::Automox, env(&[(AUTOMOX_API_KEY, "k")])),
+        ];
+        for (vendor, vars) in ok {
+            assert!(Sender::new(vendor, &Connection::new(), &vars).is_ok());
+        }
+        let blank = env(&[(AUTOMOX_API_KEY, "  ")]);
+        assert!(Sender::new(Vendor::Automox, &Connection::new(), &blank).is_err());
+    }
+
+    #[test]
+    fn reasons_stay_on_one_line() {
+        assert_eq!(one_line("a\nb\tc"), "a\\nb\\tc");
+        assert_eq!(one_line(&"x".repeat(600)).chars().count(), 501);
+    }
+}
