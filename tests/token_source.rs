@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{fast_retries, hybridbox_create, test_tls};
+use common::{chain, fast_retries, hybridbox_create, test_tls};
 use invitations::{Auth, AuthError, ClientCredentials, SecretToken, TokenSource, hybridbox};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
@@ -242,11 +242,11 @@ fn credentials(server: &Server) -> ClientCredentials {
 struct Shared(Arc<ClientCredentials>);
 
 impl TokenSource for Shared {
-    fn token(&self) -> invitations::auth::BoxFuture<'_, Result<SecretToken, AuthError>> {
+    fn token(&self) -> invitations::BoxFuture<'_, Result<SecretToken, AuthError>> {
         self.0.token()
     }
 
-    fn invalidate<'a>(&'a self, rejected: &'a SecretToken) -> invitations::auth::BoxFuture<'a, ()> {
+    fn invalidate<'a>(&'a self, rejected: &'a SecretToken) -> invitations::BoxFuture<'a, ()> {
         self.0.invalidate(rejected)
     }
 
@@ -290,17 +290,6 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-}
-
-/// An error and all its causes, as the hooks put it in a call's error.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text += &format!(": {e}");
-        cause = e.source();
-    }
-    text
 }
 
 /// The error a token request failed with, as shared by its waiters.
@@ -575,7 +564,11 @@ async fn a_token_that_is_not_a_header_value_is_an_error_and_not_kept() {
     let api = api(vec![created()]).await;
     let client = client(&api, Auth::source(credentials(&keycloak)));
     let error = hybridbox_create(&client).await.unwrap_err();
-    let message = error.to_string();
+    assert!(
+        matches!(error, hybridbox::Error::NotSent { .. }),
+        "{error:?}"
+    );
+    let message = chain(&error);
     assert!(
         message.contains("not a valid authorization header value"),
         "{message}"

@@ -269,11 +269,8 @@ fn failure<E: fmt::Debug>(
 }
 
 /// The status, the vendor's error text, or the transport failure's causes.
-fn detail<E: fmt::Debug>(
-    error: &progenitor_client::Error<E>,
-    body: &impl Fn(&E) -> Option<String>,
-) -> String {
-    use progenitor_client::Error;
+fn detail<E: fmt::Debug>(error: &crate::Error<E>, body: &impl Fn(&E) -> Option<String>) -> String {
+    use crate::Error;
     match error {
         Error::ErrorResponse(response) => {
             let mut text = format!("status {}", response.status().as_u16());
@@ -290,7 +287,7 @@ fn detail<E: fmt::Debug>(
             text
         }
         Error::CommunicationError(e) => super::error_chain(e),
-        other => other.to_string(),
+        other => super::error_chain(other),
     }
 }
 

@@ -650,6 +650,7 @@ impl<'a> Document<'a> {
                         .to_owned(),
                 ));
             }
+            self.route_through_facade(vendor, &mut file, options)?;
         }
         remove_api_version_header(&mut file);
         let types = file.items.iter_mut().find_map(|item| match item {
