@@ -72,7 +72,7 @@ impl RateLimit {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use invitations::rate_limit::{RateError, RateLimit};
+    /// use invitations::{RateError, RateLimit};
     ///
     /// assert!(RateLimit::try_per(2_500, Duration::from_secs(300)).is_ok());
     /// assert_eq!(
