@@ -54,8 +54,8 @@ pub enum Error<E = ()> {
     /// request that could not be built.
     InvalidRequest(String),
     /// The request could not be sent or its answer not received: connection
-    /// refused (nothing was sent: `source().is_connect()`), reset, the
-    /// attempt's timeout, a redirect error.
+    /// refused (nothing was sent when the error `is_connect()`), reset, the
+    /// attempt's own timeout, a redirect error.
     CommunicationError(reqwest::Error),
     /// A documented error status with the vendor's documented error body.
     ErrorResponse(ResponseValue<E>),
@@ -80,7 +80,8 @@ pub enum Error<E = ()> {
     /// The client's throttle (a 429's `Retry-After`, which pauses the whole
     /// client, or its [`RateLimit`](crate::RateLimit)) would have held the
     /// request until past the call's deadline: it was not sent, and the
-    /// wait was not started.
+    /// wait was not started. (After retried failures, this is the error of
+    /// the attempt that was not sent.)
     Throttled {
         /// How long the throttle would have held the request.
         wait: Duration,

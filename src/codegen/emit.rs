@@ -348,7 +348,7 @@ impl Document<'_> {
             &[],
             place,
             format!(
-                "progenitor's output does not send requests as the generator expects (one \
+                "progenitor's output does not send requests as the generator expects (a \
                  `pre`, `exec`, `post`, `result?` sequence per operation, one re-export of \
                  `progenitor_client::Error`, one `ClientHooks` assertion, only the error \
                  variants the facade has; found {routed:?}), so the facade's typed errors \
@@ -364,6 +364,9 @@ impl Document<'_> {
 pub(super) struct Routed {
     /// Re-exports of progenitor's `Error` replaced by the facade's.
     pub(super) error_reexports: usize,
+    /// Operations (their `OperationInfo`): a part of the document may have
+    /// none.
+    pub(super) operations: usize,
     /// Operations whose `pre` / `exec` / `post` / `result?` sequence became
     /// one call of the facade's `send`.
     pub(super) calls: usize,
@@ -378,12 +381,13 @@ pub(super) struct Routed {
 }
 
 impl Routed {
-    /// Whether every part of the edit matched once (the sequence at least
-    /// once) and nothing unknown is left.
+    /// Whether every part of the edit matched: the re-export and the
+    /// assertion once, the sequence once per operation, and nothing unknown
+    /// is left.
     pub(super) fn is_complete(&self) -> bool {
         self.error_reexports == 1
             && self.hook_assertions == 1
-            && self.calls > 0
+            && self.calls == self.operations
             && self.unknown == 0
     }
 }
@@ -431,6 +435,17 @@ pub(super) fn send_through_facade(
                 at += 1;
             }
             syn::visit_mut::visit_block_mut(self, block);
+        }
+        fn visit_expr_struct_mut(&mut self, expr: &mut syn::ExprStruct) {
+            if expr
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "OperationInfo")
+            {
+                self.done.operations += 1;
+            }
+            syn::visit_mut::visit_expr_struct_mut(self, expr);
         }
         fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
             // Left over from a sequence of another shape (reqwest's
@@ -787,6 +802,7 @@ mod tests {
             done,
             Routed {
                 error_reexports: 1,
+                operations: 1,
                 calls: 1,
                 hook_assertions: 1,
                 unknown: 0
@@ -819,7 +835,7 @@ mod tests {
             "client.post(&result, &info).await?; log(&result);",
         );
         let (code, done) = route(&shuffled);
-        assert_eq!(done.calls, 0);
+        assert_eq!((done.operations, done.calls), (1, 0));
         assert_eq!(done.unknown, 3, "pre, exec and post left");
         assert!(!done.is_complete());
         assert!(code.contains(". pre (& mut request , & info)"));
@@ -852,6 +868,14 @@ mod tests {
         assert!(!done.is_complete());
         let no_assertion = OPERATION.replace("assert_client_hooks", "something_else");
         assert!(!route(&no_assertion).1.is_complete());
+    }
+
+    #[test]
+    fn a_part_without_operations_needs_no_call() {
+        let start = OPERATION.find("pub mod builder").unwrap();
+        let (_, done) = route(&OPERATION[..start]);
+        assert_eq!((done.operations, done.calls), (0, 0));
+        assert!(done.is_complete(), "{done:?}");
     }
 
     #[test]
