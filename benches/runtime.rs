@@ -609,9 +609,9 @@ fn main() {
             key: "raw-timeouts",
             name: "raw + timeouts",
             sender: Sender::Raw(raw(reqwest::Client::builder()
-                .timeout(invitations::client::DEFAULT_TIMEOUT)
-                .connect_timeout(invitations::client::DEFAULT_CONNECT_TIMEOUT)
-                .user_agent(invitations::client::DEFAULT_USER_AGENT))),
+                .timeout(invitations::DEFAULT_TIMEOUT)
+                .connect_timeout(invitations::DEFAULT_CONNECT_TIMEOUT)
+                .user_agent(invitations::DEFAULT_USER_AGENT))),
         },
     ];
     if options.split || options.only.is_some() {

@@ -6,9 +6,8 @@
 //! A response that declares a `Content-Length` within the cap is left as it
 //! is (hyper never reads past the declared length); any other one (chunked,
 //! or declaring more) has its body wrapped so that reading stops with
-//! [`BodyTooLarge`] once the cap is passed. The generated code then returns
-//! `Error::ResponseBodyError`, whose `source()` chain holds the
-//! `BodyTooLarge`.
+//! [`BodyTooLarge`] once the cap is passed. The success reader
+//! ([`from_response`]) then returns [`Error::BodyTooLarge`].
 //!
 //! A non-2xx answer never loses its status, whatever its body: the hooks
 //! read its body as it arrives, up to the same cap (a body cut short or too
@@ -23,14 +22,18 @@
 
 use std::fmt;
 
+use progenitor_client::ResponseValue;
 use reqwest::{Response, ResponseBuilderExt};
+
+use crate::Error;
 
 /// The default cap on a response body: 16 MiB, far above any answer of
 /// these APIs.
 pub const DEFAULT_MAX_RESPONSE_BODY: usize = 16 * 1024 * 1024;
 
 /// A response body was longer than the client's cap
-/// ([`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body)).
+/// ([`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body)):
+/// the `source` of [`Error::BodyTooLarge`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyTooLarge {
     /// The cap, in bytes.
@@ -157,35 +160,48 @@ pub(crate) async fn buffer_failure(response: Response, limit: usize) -> Response
 }
 
 /// The most bytes of a body that does not decode kept in the error
-/// (`Error::InvalidResponsePayload`, whose `Display` prints them, or
-/// `Error::UnexpectedResponse`), and in a failed answer's excerpt.
-pub const QUOTED_BODY: usize = 4096;
+/// (`Error::InvalidResponsePayload` or `Error::UnexpectedResponse`), and in
+/// a failed answer's excerpt.
+pub(crate) const QUOTED_BODY: usize = 4096;
 
 /// Reads and decodes a response body, as progenitor's
 /// `ResponseValue::from_response` does, but keeps only the first
-/// [`QUOTED_BODY`] bytes of a body that does not decode: the generated code
-/// calls this (the generator reroutes it), so an error's message stays small
-/// whatever the server sends.
-#[doc(hidden)]
-pub async fn from_response<T: serde::de::DeserializeOwned, E>(
+/// [`QUOTED_BODY`] bytes of a body that does not decode, and tells a body
+/// over the client's cap ([`Error::BodyTooLarge`]) from other failures to
+/// read it: the generated code calls this (the generator reroutes it), so an
+/// error's message stays small whatever the server sends.
+pub(crate) async fn from_response<T: serde::de::DeserializeOwned, E>(
     mut response: Response,
-) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
+) -> Result<ResponseValue<T>, Error<E>> {
     let status = response.status();
     // Taken, not cloned: reading the body does not need them.
     let headers = std::mem::take(response.headers_mut());
     let full = response
         .bytes()
         .await
-        .map_err(progenitor_client::Error::ResponseBodyError)?;
+        .map_err(|error| match cap_in(&error) {
+            Some(source) => Error::BodyTooLarge { status, source },
+            None => Error::ResponseBodyError(error),
+        })?;
     match serde_json::from_slice(&full) {
-        Ok(inner) => Ok(progenitor_client::ResponseValue::new(
-            inner, status, headers,
-        )),
-        Err(error) => Err(progenitor_client::Error::InvalidResponsePayload(
+        Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
+        Err(error) => Err(Error::InvalidResponsePayload(
             full.slice(..full.len().min(QUOTED_BODY)),
             error,
         )),
     }
+}
+
+/// The [`BodyTooLarge`] in `error`'s causes, if reading stopped at the cap.
+fn cap_in(error: &(dyn std::error::Error + 'static)) -> Option<BodyTooLarge> {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(too_large) = e.downcast_ref::<BodyTooLarge>() {
+            return Some(*too_large);
+        }
+        cause = e.source();
+    }
+    None
 }
 
 /// Reads the body of a documented error status as
@@ -195,10 +211,9 @@ pub async fn from_response<T: serde::de::DeserializeOwned, E>(
 /// [`QUOTED_BODY`] bytes), not `Error::InvalidResponsePayload`, which has
 /// no status. The generated code calls this for its error statuses (the
 /// generator reroutes them).
-#[doc(hidden)]
-pub async fn error_from_response<E: serde::de::DeserializeOwned>(
+pub(crate) async fn error_from_response<E: serde::de::DeserializeOwned>(
     response: Response,
-) -> Result<progenitor_client::ResponseValue<E>, progenitor_client::Error<E>> {
+) -> Result<ResponseValue<E>, Error<E>> {
     // The hooks buffered a failed answer already; this reads it from memory.
     let response = if response.extensions().get::<Excerpt>().is_some() {
         response
@@ -216,14 +231,10 @@ pub async fn error_from_response<E: serde::de::DeserializeOwned>(
             .unwrap_or_default()
     };
     match serde_json::from_slice::<E>(&full) {
-        Ok(inner) => Ok(progenitor_client::ResponseValue::new(
-            inner,
-            parts.status,
-            parts.headers,
-        )),
+        Ok(inner) => Ok(ResponseValue::new(inner, parts.status, parts.headers)),
         Err(_) => {
             let kept = full.slice(..full.len().min(QUOTED_BODY));
-            Err(progenitor_client::Error::UnexpectedResponse(rebuild(
+            Err(Error::UnexpectedResponse(rebuild(
                 parts,
                 url,
                 reqwest::Body::from(kept),
@@ -271,8 +282,31 @@ mod tests {
         assert_eq!(buffered.bytes().await.unwrap().len(), 10);
     }
 
-    // Reading past the limit: tests/hardening.rs, against an endless
-    // chunked response from a loopback server.
+    #[tokio::test]
+    async fn a_success_over_the_cap_is_body_too_large_with_its_status() {
+        let response = Response::from(
+            http::Response::builder()
+                .status(201)
+                .body(reqwest::Body::from(vec![b'a'; 100]))
+                .unwrap(),
+        );
+        let error = from_response::<serde_json::Value, ()>(cap(response, 10))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::BodyTooLarge {
+                    status: reqwest::StatusCode::CREATED,
+                    source: BodyTooLarge { limit: 10 },
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    // Reading past the limit: tests/hardening.rs and tests/call_errors.rs,
+    // against endless chunked responses from loopback servers.
     #[tokio::test]
     async fn a_body_within_the_limit_reads_whole() {
         let response = Response::from(

@@ -2,8 +2,8 @@
 //! and `User-Agent`, checked before the client exists.
 //!
 //! Each vendor's generated `Client` gets a `builder()` here; the settings end
-//! up in the client's [`Inner`] value, which the client
-//! hooks read on every call.
+//! up in the client's [`Inner`] value, which `hooks::send` reads on every
+//! call.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -30,7 +30,22 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A generated vendor client that [`ClientBuilder`] can build.
 ///
 /// Implemented by [`hybridbox::Client`](crate::hybridbox::Client) and
-/// [`automox::Client`](crate::automox::Client); sealed.
+/// [`automox::Client`](crate::automox::Client). Public because
+/// `ClientBuilder<C>`'s methods are bound by it, and so that code can be
+/// generic over the vendor:
+///
+/// ```
+/// use std::time::Duration;
+/// use invitations::{ClientBuilder, GeneratedClient};
+///
+/// fn patient<C: GeneratedClient>(builder: ClientBuilder<C>) -> ClientBuilder<C> {
+///     builder.timeout(Duration::from_secs(120))
+/// }
+/// let client = patient(invitations::automox::Client::builder()).build();
+/// ```
+///
+/// Sealed (only this crate implements it), so that it can gain items
+/// without breaking code that uses it.
 pub trait GeneratedClient: Sized + sealed::Sealed {
     /// The vendor.
     const VENDOR: crate::Vendor;
@@ -181,10 +196,12 @@ impl<C: GeneratedClient> ClientBuilder<C> {
         self
     }
 
-    /// The most bytes of a response body the client reads (default 16 MiB):
-    /// a longer (or endless) answer fails the call with
-    /// [`BodyTooLarge`](crate::BodyTooLarge) in its error's `source()`
-    /// chain instead of eating memory.
+    /// The most bytes of a response body the client reads (default 16 MiB,
+    /// [`DEFAULT_MAX_RESPONSE_BODY`](crate::DEFAULT_MAX_RESPONSE_BODY)): a
+    /// longer (or endless) success fails the call with
+    /// [`Error::BodyTooLarge`](crate::Error::BodyTooLarge) instead of eating
+    /// memory; a failed answer keeps its status and what arrived up to the
+    /// cap.
     pub fn max_response_body(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
         self

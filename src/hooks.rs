@@ -1,35 +1,43 @@
-//! The hooks progenitor's generated clients call around every request.
+//! What every request of a generated client goes through.
 //!
-//! Every generated `Client` carries an [`Inner`] value (its settings, made by
-//! [`ClientBuilder`](crate::ClientBuilder)) and implements
-//! `progenitor_client::ClientHooks` here:
-//! - `pre` adds the bearer token (progenitor's `api-version` header is
-//!   taken out of the generated code by `codegen`);
-//! - `exec` runs the attempts under the [retry policy](crate::retry): each
-//!   attempt waits for the client's [throttle](crate::rate_limit) (a 429's
-//!   pause, the rate limit), carries the newest token, and on a 401 renews a
-//!   token from a [`TokenSource`](crate::TokenSource) and repeats the
-//!   request once;
+//! The generator replaces progenitor's hook calls in every operation
+//! (`pre`, `exec`, `post`: their errors can only be text) by one call of
+//! [`send`], which returns the facade's failures as typed [`Error`]
+//! variants. Every generated `Client` carries an [`Inner`] value (its
+//! settings, made by [`ClientBuilder`](crate::ClientBuilder)), which `send`
+//! reads:
+//! - the attempts run under the retry policy (`retry::run`); the call's
+//!   deadline covers every wait of every attempt;
+//! - each attempt carries the newest credentials, waits for the client's
+//!   throttle (`rate_limit`: a 429's pause, the rate limit) and, on a 401,
+//!   renews a token from a [`TokenSource`](crate::TokenSource) and repeats
+//!   the request once;
 //! - every failed (non-2xx) answer has its body read within the attempt,
-//!   with an excerpt kept for the caller's error (see
-//!   [`body_limit`](crate::body_limit));
-//! - `post` turns a call that failed in the facade (a failed token renewal,
-//!   a wait that would pass the deadline) into the call's error.
+//!   with an excerpt kept for the caller's error, and a success's body is
+//!   capped (`body_limit`).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use progenitor_client::{ClientInfo, OperationInfo};
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, Request, Response, StatusCode};
+use tokio::time::Instant;
 
 use crate::auth::{Auth, AuthError, SecretToken};
-use crate::rate_limit::{RateLimit, Throttle};
+use crate::client::GeneratedClient;
+use crate::error::{Error, Waiting};
+use crate::rate_limit::{RateLimit, Throttle, WouldPassDeadline};
 use crate::retry::{self, Outcome, RetryPolicy};
 
-/// The settings a generated client carries, read by its hooks. Made by
+/// The settings a generated client carries, read by [`send`]. Made by
 /// [`ClientBuilder`](crate::ClientBuilder); the default has no credentials,
 /// the default retry policy and no rate limit.
+///
+/// Public but not nameable outside the crate: the generated `Client` holds
+/// it, its `ClientInfo` implementation returns it, and its
+/// `new_with_client(url, client, Default::default())` takes it.
 #[derive(Clone, Debug, Default)]
 pub struct Inner(Arc<Settings>);
 
@@ -93,25 +101,7 @@ impl Inner {
     }
 }
 
-/// Put on a response by `exec` when the call failed in the facade (a failed
-/// token renewal, a wait that would pass the deadline), for `post` to return
-/// as the call's error.
-#[derive(Clone)]
-struct CallFailed(String);
-
-/// A stand-in response for a request the facade did not send, carrying why.
-fn not_sent(why: String) -> Response {
-    let mut response = Response::from(
-        http::Response::builder()
-            .status(StatusCode::SERVICE_UNAVAILABLE)
-            .body(Vec::<u8>::new())
-            .expect("a response with a status and an empty body"),
-    );
-    response.extensions_mut().insert(CallFailed(why));
-    response
-}
-
-/// An error and its causes, as one line (progenitor's hook errors are text).
+/// An error and its causes, as one line, for the logs.
 fn describe(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut cause = error.source();
@@ -121,10 +111,6 @@ fn describe(error: &dyn std::error::Error) -> String {
         cause = e.source();
     }
     text
-}
-
-fn auth_message(vendor: &str, error: &AuthError) -> String {
-    format!("{vendor} credentials: {}", describe(error))
 }
 
 /// Puts `token` in the request's `Authorization` header.
@@ -141,30 +127,6 @@ async fn put_credentials(auth: &Auth, request: &mut Request) -> Result<(), AuthE
     if let Some(value) = auth.authorization().await? {
         request.headers_mut().insert(AUTHORIZATION, value);
     }
-    Ok(())
-}
-
-/// What `pre` does before a call's first attempt: start the call's deadline,
-/// which covers waiting for a token, and add the credentials. What is left
-/// of the deadline travels to `exec` as the request's timeout (each attempt
-/// then sets its own). The error is the call's message.
-async fn prepare(settings: &Settings, request: &mut Request, vendor: &str) -> Result<(), String> {
-    let Some(deadline) = settings
-        .retry
-        .get_deadline()
-        .map(|d| tokio::time::Instant::now() + d)
-    else {
-        return put_credentials(&settings.auth, request)
-            .await
-            .map_err(|error| auth_message(vendor, &error));
-    };
-    tokio::time::timeout_at(deadline, put_credentials(&settings.auth, request))
-        .await
-        .map_err(|_| {
-            format!("{vendor} credentials: no token before the call's deadline; nothing was sent")
-        })?
-        .map_err(|error| auth_message(vendor, &error))?;
-    *request.timeout_mut() = Some(deadline.saturating_duration_since(tokio::time::Instant::now()));
     Ok(())
 }
 
@@ -206,199 +168,198 @@ fn classify(result: &reqwest::Result<Response>) -> Outcome {
     }
 }
 
-/// One attempt: wait for the throttle, carry the newest token, send, and on
-/// a 401 renew the token and repeat once.
-async fn attempt(
-    http: &reqwest::Client,
-    settings: &Settings,
-    (vendor, operation): (&str, &str),
-    number: u32,
-    mut request: Request,
-    remaining: Option<Duration>,
-) -> (reqwest::Result<Response>, Outcome) {
-    let deadline = remaining.map(|r| tokio::time::Instant::now() + r);
-    if settings.throttle.admit(deadline).await.is_err() {
-        let why = format!(
-            "{vendor}: not sent: the client is paused by a 429 or rate limited past the call's deadline"
-        );
-        return (Ok(not_sent(why)), Outcome::Fatal);
+/// `future`, given up when `deadline` passes first.
+async fn within<T>(
+    deadline: Option<Instant>,
+    future: impl Future<Output = T>,
+) -> Result<T, tokio::time::error::Elapsed> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await,
+        None => Ok(future.await),
     }
-    // The first attempt has the token `pre` just got; a retry asks again,
-    // so it carries the newest one.
-    if number > 1
-        && settings.auth.renews()
-        && let Err(error) = put_credentials(&settings.auth, &mut request).await
-    {
-        return (Ok(not_sent(auth_message(vendor, &error))), Outcome::Fatal);
-    }
-    if let Some(deadline) = deadline {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let timeout = settings.timeout.map_or(left, |t| t.min(left));
-        *request.timeout_mut() = Some(timeout);
-    }
-    let repeat = if settings.auth.renews() {
-        request.try_clone()
-    } else {
-        None
-    };
-    let mut result = http.execute(request).await;
-    if let (Ok(response), Some(mut repeat)) = (&mut result, repeat)
-        && response.status() == StatusCode::UNAUTHORIZED
-        && let Some(rejected) = bearer_of(&repeat)
-    {
-        let renewed = settings.auth.renew(&rejected).await.and_then(|fresh| {
-            fresh
-                .map(|f| authorize(&mut repeat, &f).map(|()| f))
-                .transpose()
-        });
-        match renewed {
-            // The repeat is a request like any other: it waits its turn.
-            Ok(Some(_)) if settings.throttle.admit(deadline).await.is_ok() => {
-                tracing::info!(operation, "401: repeating once with a renewed token");
-                result = http.execute(repeat).await;
-            }
-            Ok(_) => {}
-            Err(error) => {
-                tracing::warn!(operation, error = %describe(&error), "401: could not renew the token");
-                response.extensions_mut().insert(CallFailed(format!(
-                    "{vendor} credentials: the server refused the token and renewing it failed: {}",
-                    describe(&error)
-                )));
-            }
-        }
-    }
-    let result = match result {
-        // A failed answer is read now, so that its status survives whatever
-        // its body is (`body_limit::error_from_response`).
-        Ok(response) if !response.status().is_success() => {
-            Ok(crate::body_limit::buffer_failure(response, settings.max_body).await)
-        }
-        other => other.map(|response| crate::body_limit::cap(response, settings.max_body)),
-    };
-    let outcome = classify(&result);
-    // A 429 that says how long to wait pauses every call of the client.
-    if let (
-        Ok(response),
-        Outcome::Response {
-            retry_after: Some(wait),
-            ..
-        },
-    ) = (&result, &outcome)
-        && response.status() == StatusCode::TOO_MANY_REQUESTS
-    {
-        settings.throttle.pause_for(*wait);
-    }
-    (result, outcome)
 }
 
-/// Runs a request under the client's retry policy.
-async fn execute(
-    http: &reqwest::Client,
-    settings: &Settings,
+/// Sends a request of a generated client's operation, under the client's
+/// settings: the generated code calls this (the generator puts it in place
+/// of progenitor's `pre`, `exec` and `post` hooks, whose errors can only be
+/// text). Returns the last attempt's answer, or the call's error.
+pub(crate) async fn send<C, E>(
+    client: &C,
     request: Request,
-    vendor: &str,
-    operation: &str,
-) -> reqwest::Result<Response> {
-    let idempotent = is_idempotent(request.method());
-    // The deadline counts from `pre`, which may have waited for a token and
-    // left the time remaining as the request's timeout.
-    let policy = match (settings.retry.get_deadline(), request.timeout()) {
-        (Some(_), Some(left)) => std::borrow::Cow::Owned(settings.retry.clone().deadline(*left)),
-        _ => std::borrow::Cow::Borrowed(&settings.retry),
+    info: &OperationInfo,
+) -> Result<Response, Error<E>>
+where
+    C: ClientInfo<Inner> + GeneratedClient,
+{
+    let call = Call {
+        http: client.client(),
+        settings: &client.inner().0,
+        operation: info.operation_id,
     };
+    let policy = &call.settings.retry;
     // Without retries the request is not cloned. Only a streamed body cannot
     // be cloned; the generated operations send JSON bytes, so such a request
     // gets one attempt.
-    let template = if policy.get_max_retries() > 0 {
+    let template = if policy.retry_limit() > 0 {
         request.try_clone()
     } else {
         None
     };
     let Some(template) = template else {
-        let (result, _) = attempt(
-            http,
-            settings,
-            (vendor, operation),
-            1,
-            request,
-            policy.get_deadline(),
-        )
-        .await;
-        return result;
+        return call.attempt(request, policy.call_deadline()).await.0;
     };
+    let idempotent = is_idempotent(request.method());
     let mut first = Some(request);
     let (result, _) = retry::run(
-        &policy,
-        vendor,
-        operation,
+        policy,
+        C::VENDOR.as_str(),
+        info.operation_id,
         idempotent,
-        |number, remaining| {
+        |_, remaining| {
             let request = first
                 .take()
                 .or_else(|| template.try_clone())
                 .expect("a request that was cloned once clones again");
-            attempt(
-                http,
-                settings,
-                (vendor, operation),
-                number,
-                request,
-                remaining,
-            )
+            call.attempt(request, remaining)
         },
     )
     .await;
     result
 }
 
-macro_rules! hooks_for {
-    ($vendor:ident) => {
-        impl ClientHooks<Inner> for crate::$vendor::Client {
-            async fn pre<E>(
-                &self,
-                request: &mut Request,
-                _info: &OperationInfo,
-            ) -> Result<(), Error<E>> {
-                prepare(&self.inner().0, request, stringify!($vendor))
-                    .await
-                    .map_err(Error::Custom)
-            }
-
-            async fn exec(
-                &self,
-                request: Request,
-                info: &OperationInfo,
-            ) -> reqwest::Result<Response> {
-                execute(
-                    self.client(),
-                    &self.inner().0,
-                    request,
-                    stringify!($vendor),
-                    info.operation_id,
-                )
-                .await
-            }
-
-            async fn post<E>(
-                &self,
-                result: &reqwest::Result<Response>,
-                _info: &OperationInfo,
-            ) -> Result<(), Error<E>> {
-                match result
-                    .as_ref()
-                    .ok()
-                    .and_then(|r| r.extensions().get::<CallFailed>())
-                {
-                    Some(CallFailed(why)) => Err(Error::Custom(why.clone())),
-                    None => Ok(()),
-                }
-            }
-        }
-    };
+/// What the attempts of one call share.
+struct Call<'a> {
+    http: &'a reqwest::Client,
+    settings: &'a Settings,
+    operation: &'a str,
 }
 
-hooks_for!(hybridbox);
-hooks_for!(automox);
+impl Call<'_> {
+    /// One attempt, given the time `remaining` before the call's deadline:
+    /// its result, and its [`Outcome`] for the retry decision (the facade's
+    /// own failures are final).
+    async fn attempt<E>(
+        &self,
+        request: Request,
+        remaining: Option<Duration>,
+    ) -> (Result<Response, Error<E>>, Outcome) {
+        let deadline = remaining.map(|r| Instant::now() + r);
+        let result = match self.exchange(request, deadline).await {
+            Ok(result) => result,
+            Err(error) => return (Err(error), Outcome::Fatal),
+        };
+        let max_body = self.settings.max_body;
+        let result = match result {
+            // A failed answer is read now, so that its status survives
+            // whatever its body is (`body_limit::error_from_response`).
+            Ok(response) if !response.status().is_success() => {
+                Ok(crate::body_limit::buffer_failure(response, max_body).await)
+            }
+            other => other.map(|response| crate::body_limit::cap(response, max_body)),
+        };
+        let outcome = classify(&result);
+        // A 429 that says how long to wait pauses every call of the client.
+        if let (
+            Ok(response),
+            Outcome::Response {
+                retry_after: Some(wait),
+                ..
+            },
+        ) = (&result, &outcome)
+            && response.status() == StatusCode::TOO_MANY_REQUESTS
+        {
+            self.settings.throttle.pause_for(*wait);
+        }
+        let result = result.map_err(|error| {
+            // The attempt's timeout was cut to the deadline, and it fired.
+            if error.is_timeout()
+                && !error.is_connect()
+                && deadline.is_some_and(|d| Instant::now() >= d)
+            {
+                Error::DeadlinePassed {
+                    waiting_for: Waiting::Answer,
+                }
+            } else {
+                Error::CommunicationError(error)
+            }
+        });
+        (result, outcome)
+    }
+
+    /// The exchange of one attempt, every wait within `deadline`: the
+    /// newest credentials, the client's throttle, the request, and on a 401
+    /// one renewal of the token and one repeat. The facade's failures are
+    /// the error; the server's answer (or the transport's failure) is the
+    /// `Ok` value.
+    async fn exchange<E>(
+        &self,
+        mut request: Request,
+        deadline: Option<Instant>,
+    ) -> Result<reqwest::Result<Response>, Error<E>> {
+        let auth = &self.settings.auth;
+        within(deadline, put_credentials(auth, &mut request))
+            .await
+            .map_err(|_| Error::DeadlinePassed {
+                waiting_for: Waiting::Token,
+            })?
+            .map_err(|source| Error::NotSent { source })?;
+        self.admit(deadline).await?;
+        let repeat = if auth.renews() {
+            request.try_clone()
+        } else {
+            None
+        };
+        let mut result = self.execute(request, deadline).await;
+        if let (Ok(response), Some(mut repeat)) = (&result, repeat)
+            && response.status() == StatusCode::UNAUTHORIZED
+            && let Some(rejected) = bearer_of(&repeat)
+        {
+            let status = response.status();
+            let operation = self.operation;
+            let renewed = within(deadline, auth.renew(&rejected))
+                .await
+                .map_err(|_| Error::DeadlinePassed {
+                    waiting_for: Waiting::TokenRenewal { status },
+                })?
+                .and_then(|fresh| fresh.map(|f| authorize(&mut repeat, &f)).transpose())
+                .map_err(|source| {
+                    tracing::warn!(operation, error = %describe(&source), "401: could not renew the token");
+                    Error::TokenRenewalFailed { status, source }
+                })?;
+            if renewed.is_some() {
+                // The repeat is a request like any other: it waits its turn.
+                self.admit(deadline).await?;
+                tracing::info!(operation, "401: repeating once with a renewed token");
+                result = self.execute(repeat, deadline).await;
+            }
+        }
+        Ok(result)
+    }
+
+    /// Waits for the client's throttle (a 429's pause, the rate limit),
+    /// unless that wait would end after `deadline`.
+    async fn admit<E>(&self, deadline: Option<Instant>) -> Result<(), Error<E>> {
+        self.settings
+            .throttle
+            .admit(deadline)
+            .await
+            .map_err(|WouldPassDeadline { wait }| Error::Throttled { wait })
+    }
+
+    /// Sends `request` with the client's timeout, cut to what is left
+    /// before `deadline`.
+    async fn execute(
+        &self,
+        mut request: Request,
+        deadline: Option<Instant>,
+    ) -> reqwest::Result<Response> {
+        if let Some(deadline) = deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            *request.timeout_mut() = Some(self.settings.timeout.map_or(left, |t| t.min(left)));
+        }
+        self.http.execute(request).await
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,115 +1,27 @@
 //! Inviting a user without inviting twice: `invite` on each vendor's client.
 //!
-//! Creating an invitation is not idempotent: when a create fails after it was
-//! sent (a timeout, a reset connection, a 408 or a 5xx) the server may have
-//! carried it out, and repeating it can invite the same person twice.
-//! [`hybridbox::Client::invite`](crate::hybridbox::Client::invite) settles
-//! such a failure by listing; [`automox::Client::invite`](crate::automox::Client::invite),
-//! with nothing to list, reports it as [`InviteError::MaybeInvited`]. Neither
-//! ever repeats an ambiguous create blindly, even when the client's
-//! [`RetryPolicy`](crate::RetryPolicy) opts in with `retry_ambiguous(true)`:
-//! their creates go through a copy of the client that shares its
+//! The rules, for callers, are in the documentation of
+//! [`hybridbox::Client::invite`](crate::hybridbox::Client::invite) (list,
+//! create, reconcile; what "exactly once" means) and
+//! [`automox::Client::invite`](crate::automox::Client::invite) (one create;
+//! what a 409 means). Here: the next step of a Hybridbox `invite` as one
+//! pure function ([`decide`], over [`Progress`] and what the last request
+//! [`Observed`]), the loop around it that only sends and sleeps, and what
+//! counts as an ambiguous failure of a create (`is_ambiguous`, matching the
+//! typed [`Error`]).
+//!
+//! Both creates go through a copy of the client that shares its
 //! credentials and rate limit and retries only the safe failures (429, 503,
-//! not sent), as configured.
-//!
-//! # Hybridbox: look, create, reconcile
-//!
-//! 1. List the account's invitations with `email=<the body's email>` and
-//!    `status=pending`. When one is pending for that email (compared
-//!    case-insensitively; one whose `expires_at` has passed does not count;
-//!    the newest by `created_at` when there are several), return it:
-//!    [`Invited::created`] is `false` and no create is sent.
-//! 2. Otherwise create.
-//! 3. After an ambiguous failure of the create, wait
-//!    [`InvitePolicy::reconcile_after`] (1 s) and list again: when the
-//!    invitation is there, return it (`created()` is `true`); when it is not,
-//!    create again, at most [`InvitePolicy::max_creates`] (2) creates in all.
-//!
-//! A create that surely did nothing (a 4xx, a 429 or 503 the client's
-//! retries did not get past, a request never sent) ends the call with
-//! [`InviteError::NotInvited`], or with `MaybeInvited` when an earlier
-//! create's outcome is still unknown. The choice of the next step is
-//! [`decide`], a pure function; the loop around it only sends and sleeps.
-//! Calling `invite` again later settles a `MaybeInvited`: it lists first
-//! (the window below applies to it too, narrower the later it runs).
-//!
-//! ## What "exactly once" means
-//!
-//! `invite` sends a further create only after a create that surely did
-//! nothing, or after a list, made at least `reconcile_after` after an
-//! ambiguous create failed, that shows no pending invitation for the email.
-//! So one call creates at most one invitation unless the server carries out
-//! a create that it does not list at that moment, and a call that returns
-//! `Ok` leaves the invitation it returns pending.
-//!
-//! ## The remaining window
-//!
-//! The list can miss a create that did happen: one still in flight on the
-//! server when the list runs (a gateway timed out while the backend kept
-//! working), or a server that lists with delay (a replica, a search index).
-//! `invite` then creates again and the user gets two invitations. The wait
-//! before the reconciling list narrows the window: set `reconcile_after`
-//! above the server's worst time to finish and show a create.
-//! `max_creates(1)` closes it: a create is never repeated, and a failure the
-//! list does not settle is `MaybeInvited`.
-//!
-//! ## Not covered
-//!
-//! - Another client, or another call of `invite`, inviting the same email at
-//!   the same time: both may list nothing and both create. `invite` takes no
-//!   lock; run one invitation per email at a time.
-//! - A pending invitation is returned as it is: its assignments, note and
-//!   locale are not compared with `body`.
-//! - `created()` after a reconciling list takes the invitation found for
-//!   this call's; one someone else created meanwhile reads as this call's.
-//! - The client's [`deadline`](crate::RetryPolicy::deadline) applies to each
-//!   request, not to the whole call: a list, then per create the create and,
-//!   after an ambiguous failure, the wait and a list.
-//! - The list is asked for the email as the body spells it; a server that
-//!   compares emails case-sensitively may not list an invitation stored
-//!   with other capitals.
-//!
-//! # Automox
-//!
-//! Automox documents no list operation, so nothing can settle an ambiguous
-//! create: `invite` sends the create once, retries the safe failures, and
-//! returns the created invitations (the vendor answers with an array), or
-//! [`InviteError::MaybeInvited`] after an ambiguous failure (check the
-//! account before inviting again), or [`InviteError::NotInvited`] when the
-//! create surely did nothing (inviting again cannot invite twice).
-//!
-//! **409.** Automox lists 409 as "Bad Request" with an `errors` array and
-//! documents nothing more. `invite` returns it as `NotInvited`, with the
-//! vendor's `errors` in [`InviteError::api_error`], not as a success: there is
-//! no invitation to return, and nothing says what conflicted (an invitation
-//! with other roles or zones, a user already in the account, something
-//! else). It cannot be this call's own earlier create: `invite` never repeats
-//! an ambiguous create, so a 409 on a retried create follows only a 429, a
-//! 503 or a request never sent, where the server surely did not act. The
-//! conflict predates the call (or comes from another client); `NotInvited`
-//! means that this call created nothing, not that the user has no
-//! invitation.
-//!
-//! # Errors
-//!
-//! [`InviteError`] serves both vendors, generic over the vendor's error body
-//! (`()` for Hybridbox, `automox::types::ErrorBody` for Automox). Invalid
-//! arguments (an account id that is not a uuid, a body whose builder fails)
-//! are refused before anything is sent, naming the argument. A failure
-//! counts as ambiguous when the create was sent and no answer says it was
-//! not carried out: a timeout after sending, a broken connection, 408, any
-//! 5xx but 501, 503, 505 and 511, or a success the client could not read.
-//! A failed answer is judged by its status alone, whatever its body (the
-//! documented error body, `{}`, text, an HTML page, nothing): a 4xx, or a 429
-//! or 503 past the retries, is `NotInvited`; a 408 or another 5xx is
-//! `MaybeInvited`; [`InviteError::status`] gives it.
+//! not sent), as configured, even when the client's
+//! [`RetryPolicy`](crate::RetryPolicy) opts in with `retry_ambiguous(true)`.
 
 use std::fmt::Display;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use progenitor_client::{ClientInfo, Error};
+use progenitor_client::ClientInfo;
 
+use crate::error::{Error, Waiting};
 use crate::{Vendor, automox, hybridbox};
 
 mod error;
@@ -119,7 +31,7 @@ pub use error::{InviteError, InviteStep};
 /// The status `invite` lists Hybridbox invitations with: the one that an
 /// invitation waiting for its user has (the document's `status` parameter:
 /// "such as `pending`").
-pub const PENDING: &str = "pending";
+pub(crate) const PENDING: &str = "pending";
 
 /// How [`hybridbox::Client::invite_with`](crate::hybridbox::Client::invite_with)
 /// settles a create whose outcome is unknown.
@@ -131,8 +43,13 @@ pub const PENDING: &str = "pending";
 /// let policy = InvitePolicy::default()
 ///     .reconcile_after(Duration::from_secs(3))
 ///     .max_creates(1);
-/// assert_eq!(policy.get_max_creates(), 1);
+/// assert_eq!(policy.create_limit(), 1);
 /// ```
+///
+/// The setters are named after the setting; the getters, which cannot share
+/// those names, say what they read: [`reconcile_delay`](InvitePolicy::reconcile_delay)
+/// (the `reconcile_after`) and [`create_limit`](InvitePolicy::create_limit)
+/// (the `max_creates`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvitePolicy {
     reconcile_after: Duration,
@@ -167,13 +84,15 @@ impl InvitePolicy {
         self
     }
 
-    /// The wait before the reconciling list.
-    pub fn get_reconcile_after(&self) -> Duration {
+    /// The wait before the reconciling list (set with
+    /// [`reconcile_after`](InvitePolicy::reconcile_after)).
+    pub fn reconcile_delay(&self) -> Duration {
         self.reconcile_after
     }
 
-    /// The most creates one call sends.
-    pub fn get_max_creates(&self) -> u32 {
+    /// The most creates one call sends (set with
+    /// [`max_creates`](InvitePolicy::max_creates)).
+    pub fn create_limit(&self) -> u32 {
         self.max_creates
     }
 }
@@ -208,17 +127,17 @@ impl Invited {
 /// What an `invite` call has done so far, including the request
 /// [`decide`] is asked about.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Progress {
+pub(crate) struct Progress {
     /// Creates sent.
-    pub creates: u32,
+    pub(crate) creates: u32,
     /// Whether a create failed ambiguously (the server may have carried it
     /// out).
-    pub unknown: bool,
+    pub(crate) unknown: bool,
 }
 
 /// What the request that just finished ended with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Observed {
+pub(crate) enum Observed {
     /// A list showed a pending invitation for the email.
     Found,
     /// A list showed none.
@@ -235,7 +154,7 @@ pub enum Observed {
 
 /// What `invite` does next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Next {
+pub(crate) enum Next {
     /// Send a create.
     Create,
     /// Wait this long, then list to learn whether an ambiguous create was
@@ -257,9 +176,10 @@ pub enum Next {
 
 /// Decides `invite`'s next step after `observed`.
 ///
-/// Pure: everything it depends on is in its arguments. See the
-/// [module documentation](self) for the rules.
-pub fn decide(policy: &InvitePolicy, progress: Progress, observed: Observed) -> Next {
+/// Pure: everything it depends on is in its arguments. See
+/// [`hybridbox::Client::invite`](crate::hybridbox::Client::invite) for the
+/// rules.
+pub(crate) fn decide(policy: &InvitePolicy, progress: Progress, observed: Observed) -> Next {
     let maybe_invited = progress.unknown;
     match observed {
         Observed::Found => Next::Return {
@@ -274,38 +194,53 @@ pub fn decide(policy: &InvitePolicy, progress: Progress, observed: Observed) -> 
     }
 }
 
-/// Whether a response with this status may come from a create the server
-/// carried out: a success the client could not read, and what
-/// [`retry::status_is_ambiguous`](crate::retry::status_is_ambiguous) calls
-/// ambiguous (408, and any 5xx but 501, 503, 505 and 511).
-pub fn status_is_ambiguous(status: u16) -> bool {
-    (200..=299).contains(&status) || crate::retry::status_is_ambiguous(status)
-}
-
 /// Whether the server may have carried out a create that failed with
-/// `error` (after the client's retries).
+/// `error` (after the client's retries): the create was sent and no answer
+/// says it was not carried out.
 fn is_ambiguous<E>(error: &Error<E>) -> bool {
     match error {
-        // Refused before sending: bad input, credentials, a facade failure
-        // (`post`), a request that could not be built.
-        Error::InvalidRequest(_) | Error::Custom(_) => false,
+        // Refused or stopped before sending: bad input, no credentials, the
+        // rate limit past the deadline, the deadline passed while waiting
+        // for a token.
+        Error::InvalidRequest(_)
+        | Error::NotSent { .. }
+        | Error::Throttled { .. }
+        | Error::DeadlinePassed {
+            waiting_for: Waiting::Token,
+        } => false,
+        // Sent and refused with a 401; not repeated.
+        Error::TokenRenewalFailed { .. }
+        | Error::DeadlinePassed {
+            waiting_for: Waiting::TokenRenewal { .. },
+        } => false,
+        // Sent, and no answer in time.
+        Error::DeadlinePassed {
+            waiting_for: Waiting::Answer,
+        } => true,
         Error::CommunicationError(e) => !(e.is_connect() || e.is_builder()),
         // Every failed answer keeps its status, whatever its body (the
-        // facade reads it: `body_limit`), so it is judged by its status.
-        Error::ErrorResponse(response) => status_is_ambiguous(response.status().as_u16()),
-        Error::UnexpectedResponse(response) => status_is_ambiguous(response.status().as_u16()),
+        // facade reads it: `body_limit`), so it is judged by its status; a
+        // success the client could not read was carried out.
+        Error::ErrorResponse(response) => status_may_be_carried_out(response.status()),
+        Error::UnexpectedResponse(response) => status_may_be_carried_out(response.status()),
         // Only a success reaches these: an answer whose body could not be
         // read or decoded. For a create, carried out.
         Error::ResponseBodyError(_)
         | Error::InvalidResponsePayload(..)
-        | Error::InvalidUpgrade(_) => true,
+        | Error::BodyTooLarge { .. } => true,
     }
+}
+
+/// Whether an answer with `status` to a create may mean that it was carried
+/// out: a success the client could not read, or an ambiguous failure.
+fn status_may_be_carried_out(status: reqwest::StatusCode) -> bool {
+    status.is_success() || crate::retry::status_is_ambiguous(status.as_u16())
 }
 
 /// The pending invitation for `email` in `listed`, if any: the newest by
 /// `created_at`, leaving out other emails (compared case-insensitively),
 /// other statuses and invitations that expired by `now`.
-pub fn pending_for<'a>(
+pub(crate) fn pending_for<'a>(
     listed: &'a [hybridbox::types::Invitation],
     email: &str,
     now: DateTime<Utc>,
@@ -369,14 +304,78 @@ impl hybridbox::Client {
     /// pending for the body's email, or creates one; a create whose outcome
     /// is unknown is checked by listing before it is repeated. Takes the
     /// arguments of [`create_invitation`](Self::create_invitation)'s
-    /// `account_id` and `body`. Uses [`InvitePolicy::default`]; see the
-    /// [`invite` module](crate::invite) for the rules and what "exactly once"
-    /// covers.
+    /// `account_id` and `body`. Uses [`InvitePolicy::default`].
+    ///
+    /// Creating an invitation is not idempotent: when a create fails after
+    /// it was sent (a timeout, a reset connection, a 408 or a 5xx) the
+    /// server may have carried it out, and repeating it can invite the same
+    /// person twice. `invite` never repeats such a create blindly, even when
+    /// the client's [`RetryPolicy`](crate::RetryPolicy) opts in with
+    /// `retry_ambiguous(true)`: its creates retry only the safe failures
+    /// (429, 503, not sent), as the client's policy allows.
+    ///
+    /// # Look, create, reconcile
+    ///
+    /// 1. List the account's invitations with `email=<the body's email>` and
+    ///    `status=pending`. When one is pending for that email (compared
+    ///    case-insensitively; one whose `expires_at` has passed does not
+    ///    count; the newest by `created_at` when there are several), return
+    ///    it: [`Invited::created`] is `false` and no create is sent.
+    /// 2. Otherwise create.
+    /// 3. After an ambiguous failure of the create, wait
+    ///    [`InvitePolicy::reconcile_after`] (1 s) and list again: when the
+    ///    invitation is there, return it (`created()` is `true`); when it is
+    ///    not, create again, at most [`InvitePolicy::max_creates`] (2) creates
+    ///    in all.
+    ///
+    /// A create that surely did nothing (a 4xx, a 429 or 503 the client's
+    /// retries did not get past, a request never sent) ends the call with
+    /// [`InviteError::NotInvited`], or with `MaybeInvited` when an earlier
+    /// create's outcome is still unknown. Calling `invite` again later
+    /// settles a `MaybeInvited`: it lists first (the window below applies to
+    /// it too, narrower the later it runs).
+    ///
+    /// # What "exactly once" means
+    ///
+    /// `invite` sends a further create only after a create that surely did
+    /// nothing, or after a list, made at least `reconcile_after` after an
+    /// ambiguous create failed, that shows no pending invitation for the
+    /// email. So one call creates at most one invitation unless the server
+    /// carries out a create that it does not list at that moment, and a call
+    /// that returns `Ok` leaves the invitation it returns pending.
+    ///
+    /// # The remaining window
+    ///
+    /// The list can miss a create that did happen: one still in flight on
+    /// the server when the list runs (a gateway timed out while the backend
+    /// kept working), or a server that lists with delay (a replica, a search
+    /// index). `invite` then creates again and the user gets two
+    /// invitations. The wait before the reconciling list narrows the window:
+    /// set `reconcile_after` above the server's worst time to finish and
+    /// show a create. `max_creates(1)` closes it: a create is never
+    /// repeated, and a failure the list does not settle is `MaybeInvited`.
+    ///
+    /// # Not covered
+    ///
+    /// - Another client, or another call of `invite`, inviting the same
+    ///   email at the same time: both may list nothing and both create.
+    ///   `invite` takes no lock; run one invitation per email at a time.
+    /// - A pending invitation is returned as it is: its assignments, note and
+    ///   locale are not compared with `body`.
+    /// - `created()` after a reconciling list takes the invitation found for
+    ///   this call's; one someone else created meanwhile reads as this call's.
+    /// - The client's [`deadline`](crate::RetryPolicy::deadline) applies to
+    ///   each request, not to the whole call: a list, then per create the
+    ///   create and, after an ambiguous failure, the wait and a list.
+    /// - The list is asked for the email as the body spells it; a server that
+    ///   compares emails case-sensitively may not list an invitation stored
+    ///   with other capitals.
     ///
     /// # Errors
     /// [`InviteError::InvalidInput`] before anything is sent;
     /// [`InviteError::NotInvited`] when this call created nothing;
-    /// [`InviteError::MaybeInvited`] when it may have created one.
+    /// [`InviteError::MaybeInvited`] when it may have created one. See
+    /// [`InviteError`] for which failures are which.
     pub async fn invite<A, B>(&self, account_id: A, body: B) -> Result<Invited, InviteError<()>>
     where
         A: TryInto<uuid::Uuid>,
@@ -515,8 +514,28 @@ impl automox::Client {
     /// the client's policy allows, even when it opts in to retrying
     /// ambiguous ones. Takes the arguments of
     /// [`create_invitation`](Self::create_invitation)'s `account_id` and
-    /// `body`; returns the created invitations. See the
-    /// [`invite` module](crate::invite), also for what a 409 means.
+    /// `body`; returns the created invitations (the vendor answers with an
+    /// array).
+    ///
+    /// Automox documents no list operation, so nothing can settle an
+    /// ambiguous create: `invite` sends the create once and returns
+    /// [`InviteError::MaybeInvited`] after an ambiguous failure (check the
+    /// account before inviting again), or [`InviteError::NotInvited`] when
+    /// the create surely did nothing (inviting again cannot invite twice).
+    ///
+    /// # 409
+    ///
+    /// Automox lists 409 as "Bad Request" with an `errors` array and
+    /// documents nothing more. `invite` returns it as `NotInvited`, with the
+    /// vendor's `errors` in [`InviteError::api_error`], not as a success:
+    /// there is no invitation to return, and nothing says what conflicted
+    /// (an invitation with other roles or zones, a user already in the
+    /// account, something else). It cannot be this call's own earlier
+    /// create: `invite` never repeats an ambiguous create, so a 409 on a
+    /// retried create follows only a 429, a 503 or a request never sent,
+    /// where the server surely did not act. The conflict predates the call
+    /// (or comes from another client); `NotInvited` means that this call
+    /// created nothing, not that the user has no invitation.
     ///
     /// # Errors
     /// [`InviteError::InvalidInput`] before anything is sent;

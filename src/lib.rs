@@ -1,26 +1,30 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-pub mod auth;
-pub mod body_limit;
-pub mod client;
-pub mod error;
-pub mod hooks;
-pub mod invite;
-pub mod oauth;
+// The facade: private modules, whose public items are re-exported here.
+mod auth;
+mod body_limit;
+mod client;
+mod error;
+mod hooks;
+mod invite;
+mod oauth;
 mod proxy;
-pub mod rate_limit;
-pub mod retry;
+mod rate_limit;
+mod retry;
 mod tls;
 mod vendor;
 
-pub use auth::{Auth, AuthError, SecretToken, TokenSource};
-pub use body_limit::BodyTooLarge;
-pub use client::{BuildError, ClientBuilder};
-pub use error::ErrorExt;
+pub use auth::{Auth, AuthError, BoxFuture, SecretToken, TokenSource};
+pub use body_limit::{BodyTooLarge, DEFAULT_MAX_RESPONSE_BODY};
+pub use client::{
+    BuildError, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
+    GeneratedClient,
+};
+pub use error::{Error, ErrorExt, Waiting};
 pub use invite::{InviteError, InvitePolicy, InviteStep, Invited};
-pub use oauth::ClientCredentials;
-pub use rate_limit::RateLimit;
+pub use oauth::{ClientCredentials, HYBRIDBOX_TOKEN_ENDPOINT};
+pub use rate_limit::{RateError, RateLimit};
 pub use retry::RetryPolicy;
 pub use vendor::{UnknownVendor, Vendor};
 

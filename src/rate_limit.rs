@@ -72,7 +72,7 @@ impl RateLimit {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use invitations::rate_limit::{RateError, RateLimit};
+    /// use invitations::{RateError, RateLimit};
     ///
     /// assert!(RateLimit::try_per(2_500, Duration::from_secs(300)).is_ok());
     /// assert_eq!(
@@ -235,9 +235,20 @@ impl Clock for TokioClock {
     }
 }
 
-/// Why a request was not sent.
+/// Why a request was not sent: the throttle would hold it for `wait`,
+/// until after the call's deadline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct WouldPassDeadline;
+pub(crate) struct WouldPassDeadline {
+    pub(crate) wait: Duration,
+}
+
+impl WouldPassDeadline {
+    fn until(until: Instant) -> Self {
+        WouldPassDeadline {
+            wait: until.saturating_duration_since(Instant::now()),
+        }
+    }
+}
 
 impl Throttle {
     pub(crate) fn new(limit: Option<RateLimit>) -> Self {
@@ -295,7 +306,7 @@ impl Throttle {
         loop {
             if let Some(until) = self.paused_until() {
                 if deadline.is_some_and(|d| until > d) {
-                    return Err(WouldPassDeadline);
+                    return Err(WouldPassDeadline::until(until));
                 }
                 tokio::time::sleep_until(until).await;
                 continue;
@@ -309,7 +320,7 @@ impl Throttle {
                     let wait = not_until.wait_time_from(limiter.clock().now());
                     let until = Instant::now() + wait;
                     if deadline.is_some_and(|d| until > d) {
-                        return Err(WouldPassDeadline);
+                        return Err(WouldPassDeadline::until(until));
                     }
                     tokio::time::sleep_until(until).await;
                 }
@@ -469,7 +480,12 @@ mod tests {
         let start = Instant::now();
         throttle.pause_for(Duration::from_secs(5));
         let deadline = start + Duration::from_secs(1);
-        assert_eq!(throttle.admit(Some(deadline)).await, Err(WouldPassDeadline));
+        assert_eq!(
+            throttle.admit(Some(deadline)).await,
+            Err(WouldPassDeadline {
+                wait: Duration::from_secs(5)
+            })
+        );
         assert_eq!(Instant::now(), start, "it gave up without waiting");
     }
 }

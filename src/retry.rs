@@ -1,37 +1,11 @@
 //! When to retry a request, and after how long.
 //!
-//! [`RetryPolicy`] is what callers configure. [`decide`] is the whole retry
-//! decision as a pure function: given the policy, what happened on the attempt
-//! that just finished and how long the call has taken so far, it says whether
-//! to try again and after which wait. [`run`] is the loop the client hooks
-//! drive with it; it only adds sleeping and logging.
-//!
-//! # What is retried
-//!
-//! | outcome | idempotent call (`GET`) | create, resend (`POST`) |
-//! |---|---|---|
-//! | 429, 503 | retried | retried |
-//! | request never sent (connection refused, DNS, TLS handshake, connect timeout) | retried | retried |
-//! | 408, 5xx but 501, 503, 505, 511 | retried | only with [`RetryPolicy::retry_ambiguous`] |
-//! | timeout after sending, connection reset | retried | only with [`RetryPolicy::retry_ambiguous`] |
-//! | anything else | returned | returned |
-//!
-//! A create that failed ambiguously may have been carried out by the server;
-//! retrying it blindly can invite the same person twice, so by default the
-//! caller gets the error and decides.
-//!
-//! # How long to wait
-//!
-//! A `Retry-After` header (delta-seconds or an HTTP-date) is obeyed when it is
-//! no larger than [`RetryPolicy::max_retry_after`] and no shorter than the
-//! backoff (a `Retry-After: 0` still waits the backoff); when it is larger, the call
-//! gives up at once and returns the response, since retrying sooner than the
-//! server asked is pointless. A `Retry-After` that is missing, unparseable,
-//! negative or a date already past falls back to exponential backoff:
-//! attempt `n` waits a random time between half and all of
-//! `min(initial_backoff × 2ⁿ⁻¹, max_backoff)`. A wait that would end at or past
-//! the call's [`deadline`](RetryPolicy::deadline) is never started: the call
-//! returns the last outcome instead.
+//! [`RetryPolicy`] is what callers configure (its documentation is the
+//! rule book). [`decide`] is the whole retry decision as a pure function:
+//! given the policy, what happened on the attempt that just finished and how
+//! long the call has taken so far, it says whether to try again and after
+//! which wait. [`run`] is the loop the client's `hooks::send` drives with
+//! it; it only adds sleeping and logging.
 
 use std::fmt;
 use std::future::Future;
@@ -47,8 +21,52 @@ use std::time::{Duration, SystemTime};
 ///     .max_retries(5)
 ///     .initial_backoff(Duration::from_millis(200))
 ///     .deadline(Duration::from_secs(30));
-/// assert_eq!(policy.get_max_retries(), 5);
+/// assert_eq!(policy.retry_limit(), 5);
+/// assert_eq!(policy.call_deadline(), Some(Duration::from_secs(30)));
 /// ```
+///
+/// The setters are named after the setting (`max_retries(5)`); the getters,
+/// which cannot share those names, say what they read: [`retry_limit`]
+/// (the `max_retries`) and [`call_deadline`] (the `deadline`).
+///
+/// # What is retried
+///
+/// | outcome | idempotent call (`GET`) | create, resend (`POST`) |
+/// |---|---|---|
+/// | 429, 503 | retried | retried |
+/// | request never sent (connection refused, DNS, TLS handshake, connect timeout) | retried | retried |
+/// | 408, 5xx but 501, 503, 505, 511 | retried | only with [`retry_ambiguous`](RetryPolicy::retry_ambiguous) |
+/// | timeout after sending, connection reset | retried | only with [`retry_ambiguous`](RetryPolicy::retry_ambiguous) |
+/// | anything else | returned | returned |
+///
+/// A create that failed ambiguously may have been carried out by the server;
+/// retrying it blindly can invite the same person twice, so by default the
+/// caller gets the error and decides.
+///
+/// # How long to wait
+///
+/// A `Retry-After` header (delta-seconds or an HTTP-date) is obeyed when it is
+/// no larger than [`max_retry_after`](RetryPolicy::max_retry_after) and no
+/// shorter than the backoff (a `Retry-After: 0` still waits the backoff);
+/// when it is larger, the call gives up at once and returns the response,
+/// since retrying sooner than the server asked is pointless. A
+/// `Retry-After` that is missing, unparseable, negative or a date already
+/// past falls back to exponential backoff: attempt `n` waits a random time
+/// between half and all of `min(initial_backoff × 2ⁿ⁻¹, max_backoff)`.
+///
+/// # The deadline
+///
+/// [`deadline`](RetryPolicy::deadline) bounds the whole call: waiting for a
+/// token, the client's rate limit and a 429's pause, every attempt (each
+/// attempt's timeout is cut to what is left), the renewal of a token after
+/// a 401, and the waits between attempts. A wait between attempts that
+/// would end at or past it is never started: the call returns the last
+/// outcome instead. A wait for the rate limit that would end past it is not
+/// started either ([`Error::Throttled`](crate::Error::Throttled)); the other
+/// waits end when it passes ([`Error::DeadlinePassed`](crate::Error::DeadlinePassed)).
+///
+/// [`retry_limit`]: RetryPolicy::retry_limit
+/// [`call_deadline`]: RetryPolicy::call_deadline
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_retries: u32,
@@ -106,9 +124,8 @@ impl RetryPolicy {
         self
     }
 
-    /// An overall limit for a call, its retries and the waits between them.
-    /// No wait is started that would end at or past it, and each attempt's
-    /// timeout is shortened so that it ends by then.
+    /// An overall limit for a call: its waits (for a token, the rate limit,
+    /// between attempts) and its attempts. See [the deadline](RetryPolicy#the-deadline).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
@@ -124,20 +141,22 @@ impl RetryPolicy {
         self
     }
 
-    /// How many times a call may be retried after its first attempt.
-    pub fn get_max_retries(&self) -> u32 {
+    /// How many times a call may be retried after its first attempt (set
+    /// with [`max_retries`](RetryPolicy::max_retries)).
+    pub fn retry_limit(&self) -> u32 {
         self.max_retries
     }
 
-    /// The overall limit for a call, if any.
-    pub fn get_deadline(&self) -> Option<Duration> {
+    /// The overall limit for a call, if any (set with
+    /// [`deadline`](RetryPolicy::deadline)).
+    pub fn call_deadline(&self) -> Option<Duration> {
         self.deadline
     }
 
     /// The backoff before retry number `retry` (1-based), given `jitter` in
     /// `[0, 1)`: between half and all of
     /// `min(initial_backoff × 2^(retry-1), max_backoff)`.
-    pub fn backoff(&self, retry: u32, jitter: f64) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32, jitter: f64) -> Duration {
         let doubling = 2u32.saturating_pow(retry.saturating_sub(1));
         let base = self
             .initial_backoff
@@ -150,7 +169,7 @@ impl RetryPolicy {
 
 /// What one attempt ended with, as far as retrying is concerned.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The server answered with this status.
     Response {
         /// The HTTP status code.
@@ -185,22 +204,22 @@ impl fmt::Display for Outcome {
 
 /// The facts [`decide`] needs about the attempt that just finished.
 #[derive(Clone, Debug)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     /// 1 for the first attempt of a call, 2 for the first retry, …
-    pub number: u32,
+    pub(crate) number: u32,
     /// Whether the call may safely run twice (`GET`, `PUT`, `DELETE`, …).
-    pub idempotent: bool,
+    pub(crate) idempotent: bool,
     /// What the attempt ended with.
-    pub outcome: Outcome,
+    pub(crate) outcome: Outcome,
     /// Time since the call started, including this attempt.
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
     /// A random number in `[0, 1)` for the backoff's jitter.
-    pub jitter: f64,
+    pub(crate) jitter: f64,
 }
 
 /// What to do after an attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Try again after this wait.
     Retry(Duration),
     /// Return the attempt's outcome to the caller.
@@ -209,7 +228,7 @@ pub enum Decision {
 
 /// Why a call returns its last outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// The outcome is not a failure that retrying can mend (a success, a 4xx,
     /// a fatal error).
     Final,
@@ -260,11 +279,12 @@ fn failure(outcome: &Outcome) -> Option<Failure> {
     }
 }
 
-/// Whether a response with `status` leaves open whether the server acted on
-/// the request: 408 and the 5xx statuses, but for those that say the
-/// request was not handled (501 Not Implemented, 503 Service Unavailable,
-/// 505 HTTP Version Not Supported, 511 Network Authentication Required).
-pub fn status_is_ambiguous(status: u16) -> bool {
+/// Whether a failed answer with `status` leaves open whether the server
+/// acted on the request: 408 and the 5xx statuses, but for those that say
+/// the request was not handled (501 Not Implemented, 503 Service
+/// Unavailable, 505 HTTP Version Not Supported, 511 Network Authentication
+/// Required). Not for successes: a 2xx says the server acted.
+pub(crate) fn status_is_ambiguous(status: u16) -> bool {
     match status {
         408 => true,
         501 | 503 | 505 | 511 => false,
@@ -275,9 +295,9 @@ pub fn status_is_ambiguous(status: u16) -> bool {
 
 /// Decides whether to retry after `attempt`, and after how long.
 ///
-/// Pure: everything it depends on is in its arguments. See the
-/// [module documentation](self) for the rules.
-pub fn decide(policy: &RetryPolicy, attempt: &Attempt) -> Decision {
+/// Pure: everything it depends on is in its arguments. See
+/// [`RetryPolicy`] for the rules.
+pub(crate) fn decide(policy: &RetryPolicy, attempt: &Attempt) -> Decision {
     match failure(&attempt.outcome) {
         None => return Decision::Stop(Stop::Final),
         Some(Failure::Ambiguous) if !attempt.idempotent && !policy.retry_ambiguous => {
@@ -317,7 +337,7 @@ pub fn decide(policy: &RetryPolicy, attempt: &Attempt) -> Decision {
 /// garbage) and for a date that is not after `now`, which usually means the
 /// clocks disagree: the caller then falls back to backoff. A delay too large
 /// to represent is `Duration::MAX`.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
@@ -334,7 +354,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 /// Returns the last attempt's result and why it was the last.
 ///
 /// Time is read from tokio's clock, so tests can pause it.
-pub async fn run<T, F, Fut>(
+pub(crate) async fn run<T, F, Fut>(
     policy: &RetryPolicy,
     vendor: &str,
     operation: &str,

@@ -119,7 +119,7 @@ fn hybridbox_body() -> hybridbox::types::builder::CreateInvitationRequest {
 fn check_error<E: std::fmt::Debug>(
     case: &str,
     status: u16,
-    error: &progenitor_client::Error<E>,
+    error: &invitations::Error<E>,
     shown: Option<&str>,
 ) {
     assert_eq!(
@@ -130,12 +130,12 @@ fn check_error<E: std::fmt::Debug>(
     match shown {
         // The documented body decoded into the vendor's typed error.
         None => assert!(
-            matches!(error, progenitor_client::Error::ErrorResponse(_)),
+            matches!(error, invitations::Error::ErrorResponse(_)),
             "{case}: {error:?}"
         ),
         Some(shown) => {
             assert!(
-                matches!(error, progenitor_client::Error::UnexpectedResponse(_)),
+                matches!(error, invitations::Error::UnexpectedResponse(_)),
                 "{case}: {error:?}"
             );
             let excerpt = error.body_excerpt().expect("an excerpt of the body");
@@ -202,7 +202,7 @@ async fn automox_failed_answers_keep_their_status_whatever_their_body() {
                 .expect_err(&case);
             check_error(&case, status, &error, shown);
             if body.name == "documented"
-                && let progenitor_client::Error::ErrorResponse(typed) = &error
+                && let invitations::Error::ErrorResponse(typed) = &error
             {
                 assert_eq!(typed.errors, ["email is already invited"], "{case}");
             }

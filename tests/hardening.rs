@@ -9,7 +9,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use invitations::{Auth, BuildError, ClientCredentials, RetryPolicy, hybridbox};
+use invitations::{
+    Auth, BodyTooLarge, BuildError, ClientCredentials, RetryPolicy, Waiting, hybridbox,
+};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -152,10 +154,13 @@ async fn the_deadline_covers_getting_a_token() {
         .unwrap();
     let error = hybridbox_create(&client).await.unwrap_err();
     assert!(
-        error
-            .to_string()
-            .contains("no token before the call's deadline"),
-        "{error}"
+        matches!(
+            error,
+            hybridbox::Error::DeadlinePassed {
+                waiting_for: Waiting::Token
+            }
+        ),
+        "{error:?}"
     );
     assert_eq!(received(&api).await, 0);
 }
@@ -193,9 +198,9 @@ async fn endless_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUs
     (url, written)
 }
 
-/// An endless response fails the call with `BodyTooLarge` once the cap is
-/// passed, and the client stops reading (the server writes little more than
-/// the cap and the sockets' buffers).
+/// An endless response fails the call with `Error::BodyTooLarge` once the
+/// cap is passed, and the client stops reading (the server writes little
+/// more than the cap and the sockets' buffers).
 #[tokio::test]
 async fn an_endless_response_fails_at_the_body_cap() {
     let (url, written) = endless_server().await;
@@ -205,15 +210,14 @@ async fn an_endless_response_fails_at_the_body_cap() {
         .build()
         .unwrap();
     let error = hybridbox_create(&client).await.unwrap_err();
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
-    let mut too_large = None;
-    while let Some(e) = source {
-        too_large = too_large.or(e.downcast_ref::<invitations::BodyTooLarge>().copied());
-        source = e.source();
-    }
-    assert_eq!(
-        too_large,
-        Some(invitations::BodyTooLarge { limit: 256 * 1024 }),
+    assert!(
+        matches!(
+            error,
+            hybridbox::Error::BodyTooLarge {
+                source: BodyTooLarge { limit: 262_144 },
+                ..
+            }
+        ),
         "{error:?}"
     );
     // Give the server a moment to notice the hang-up, then: far less than
@@ -257,7 +261,11 @@ async fn a_token_endpoint_with_credentials_is_refused() {
         .build()
         .unwrap();
     let error = hybridbox_create(&client).await.unwrap_err();
-    let shown = error.to_string();
+    assert!(
+        matches!(error, hybridbox::Error::NotSent { .. }),
+        "{error:?}"
+    );
+    let shown = format!("{} {error:?}", chain(&error));
     assert!(shown.contains("credentials"), "{shown}");
     assert!(!shown.contains("hunter2"), "{shown}");
     assert_eq!(received(&api).await, 0);

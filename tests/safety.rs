@@ -366,7 +366,7 @@ async fn no_output_of_any_kind_contains_a_token_or_secret() {
             hybridbox::Error::InvalidResponsePayload(..) => "invalid payload",
             hybridbox::Error::CommunicationError(_) => "communication",
             hybridbox::Error::InvalidRequest(_) => "invalid request",
-            hybridbox::Error::Custom(_) => "custom",
+            hybridbox::Error::NotSent { .. } => "not sent",
             _ => "other",
         })
         .collect();
@@ -377,7 +377,7 @@ async fn no_output_of_any_kind_contains_a_token_or_secret() {
             "invalid payload",
             "communication",
             "invalid request",
-            "custom"
+            "not sent"
         ]
     );
     for error in &call_errors {

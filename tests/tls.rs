@@ -81,17 +81,6 @@ async fn read_request(stream: &mut (impl AsyncReadExt + Unpin)) {
     }
 }
 
-/// An error with all its causes, to see why a handshake failed.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text += &format!(": {e}");
-        cause = e.source();
-    }
-    text
-}
-
 async fn create(client: &hybridbox::Client) -> Result<String, hybridbox::Error<()>> {
     let invitation = client
         .create_invitation()
@@ -113,7 +102,7 @@ async fn a_create_over_https_works_with_a_trusted_root() {
         .unwrap();
     match create(&client).await {
         Ok(email) => assert_eq!(email, "ada@example.com"),
-        Err(e) => panic!("{}", chain(&e)),
+        Err(e) => panic!("{}", common::chain(&e)),
     }
     assert_eq!(server.requests.load(Ordering::SeqCst), 1);
 }

@@ -1,6 +1,7 @@
 //! The OAuth client-credentials token source against a real token endpoint
-//! on 127.0.0.1 (a tiny HTTP server written here, whose answers each test
-//! scripts: status, body, holding an answer until the test releases it) —
+//! on 127.0.0.1 (the tiny HTTP server of `common/server.rs`, whose answers
+//! each test scripts: status, body, holding an answer until the test
+//! releases it) —
 //! refresh in the background, outages, one shared outcome for concurrent
 //! waiters, bounds on what the endpoint sends, extra root certificates and
 //! tokens that cannot be sent.
@@ -9,232 +10,22 @@
 //! tokio's clock jumps ahead (`jump`) while nothing is waiting on a timer.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{fast_retries, hybridbox_create, test_tls};
+use common::{chain, fast_retries, hybridbox_create, test_tls};
 use invitations::{Auth, AuthError, ClientCredentials, SecretToken, TokenSource, hybridbox};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::watch;
+use server::{Body, HANG_GUARD, Hold, Reply, Server, gate};
 
 const TOKEN_PATH: &str = "/realms/hybridbox/protocol/openid-connect/token";
 
-/// How long a held answer waits for its gate at most: only reached when the
-/// code under test is broken, so that the test fails instead of hanging.
-const HANG_GUARD: Duration = Duration::from_secs(30);
-
-/// What the server does with one request.
-#[derive(Clone)]
-struct Reply {
-    status: u16,
-    body: Body,
-    hold: Hold,
-}
-
-#[derive(Clone)]
-enum Body {
-    Text(String),
-    /// This many bytes, chunked, until the client hangs up.
-    Endless(u64),
-}
-
-#[derive(Clone)]
-enum Hold {
-    No,
-    /// Until the gate opens.
-    Until(watch::Receiver<bool>),
-    /// Never answers.
-    Forever,
-}
-
-impl Reply {
-    fn json(status: u16, body: serde_json::Value) -> Reply {
-        Reply {
-            status,
-            body: Body::Text(body.to_string()),
-            hold: Hold::No,
-        }
-    }
-
-    fn token(token: &str, expires_in: u64) -> Reply {
-        Reply::json(
-            200,
-            serde_json::json!({"access_token": token, "expires_in": expires_in, "token_type": "Bearer"}),
-        )
-    }
-
-    fn status(status: u16) -> Reply {
-        Reply::json(status, serde_json::json!({}))
-    }
-
-    fn held(mut self, gate: &watch::Sender<bool>) -> Reply {
-        self.hold = Hold::Until(gate.subscribe());
-        self
-    }
-}
-
-/// A gate for held answers; `send_replace(true)` opens it.
-fn gate() -> watch::Sender<bool> {
-    watch::channel(false).0
-}
-
-/// What the server saw and did.
-#[derive(Default)]
-struct Stats {
-    /// Requests received.
-    arrived: AtomicUsize,
-    /// Requests answered (the whole answer written).
-    answered: AtomicUsize,
-    /// Body bytes written by endless answers.
-    written: AtomicU64,
-    /// Endless answers that stopped (the client hung up, or all was sent).
-    streams_ended: AtomicUsize,
-    /// The `Authorization` header of each request.
-    authorization: Mutex<Vec<Option<String>>>,
-}
-
-/// A server on 127.0.0.1 answering with `script` in order (the last
-/// repeating), over https when given a TLS acceptor.
-struct Server {
-    url: String,
-    stats: Arc<Stats>,
-}
-
-impl Server {
-    async fn start(script: Vec<Reply>) -> Server {
-        Server::start_with(script, None).await
-    }
-
-    async fn start_with(script: Vec<Reply>, tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
-        let stats = Arc::new(Stats::default());
-        let script = Arc::new(script);
-        let counters = stats.clone();
-        tokio::spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let (stats, script) = (counters.clone(), script.clone());
-                let tls = tls.clone();
-                tokio::spawn(async move {
-                    match tls {
-                        Some(tls) => {
-                            if let Ok(stream) = tls.accept(tcp).await {
-                                serve(stream, &stats, &script).await;
-                            }
-                        }
-                        None => serve(tcp, &stats, &script).await,
-                    }
-                });
-            }
-        });
-        Server { url, stats }
-    }
-
-    fn token_endpoint(&self) -> String {
-        format!("{}{TOKEN_PATH}", self.url)
-    }
-
-    fn arrived(&self) -> usize {
-        self.stats.arrived.load(Ordering::SeqCst)
-    }
-
-    fn answered(&self) -> usize {
-        self.stats.answered.load(Ordering::SeqCst)
-    }
-
-    fn authorization(&self) -> Vec<Option<String>> {
-        self.stats.authorization.lock().unwrap().clone()
-    }
-}
-
-/// Answers one request on `stream`.
-async fn serve(mut stream: impl AsyncRead + AsyncWrite + Unpin, stats: &Stats, script: &[Reply]) {
-    let Some(authorization) = read_request(&mut stream).await else {
-        return;
-    };
-    let index = {
-        let mut seen = stats.authorization.lock().unwrap();
-        seen.push(authorization);
-        stats.arrived.fetch_add(1, Ordering::SeqCst);
-        seen.len() - 1
-    };
-    let reply = script[index.min(script.len() - 1)].clone();
-    match reply.hold {
-        Hold::No => {}
-        Hold::Until(mut gate) => {
-            let _ = tokio::time::timeout(HANG_GUARD, gate.wait_for(|open| *open)).await;
-        }
-        Hold::Forever => std::future::pending().await,
-    }
-    let head = |framing: &str| {
-        format!(
-            "HTTP/1.1 {} X\r\ncontent-type: application/json\r\n{framing}\r\nconnection: close\r\n\r\n",
-            reply.status
-        )
-    };
-    match reply.body {
-        Body::Text(body) => {
-            let response = head(&format!("content-length: {}", body.len())) + &body;
-            let _ = stream.write_all(response.as_bytes()).await;
-            let _ = stream.shutdown().await;
-        }
-        Body::Endless(total) => {
-            let chunk = vec![b'a'; 64 * 1024];
-            let mut ok = stream
-                .write_all(head("transfer-encoding: chunked").as_bytes())
-                .await
-                .is_ok();
-            while ok && stats.written.load(Ordering::SeqCst) < total {
-                let framed =
-                    [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
-                ok = stream.write_all(&framed).await.is_ok();
-                if ok {
-                    stats
-                        .written
-                        .fetch_add(chunk.len() as u64, Ordering::SeqCst);
-                }
-            }
-            stats.streams_ended.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-    stats.answered.fetch_add(1, Ordering::SeqCst);
-}
-
-/// Reads one request (head, then `content-length` bytes of body) and
-/// returns its `Authorization` header; `None` if the client went away.
-async fn read_request(stream: &mut (impl AsyncRead + Unpin)) -> Option<Option<String>> {
-    let mut data = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = stream.read(&mut chunk).await.unwrap_or(0);
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&chunk[..n]);
-        let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&data[..end]).into_owned();
-        let header = |name: &str| {
-            head.lines().find_map(|line| {
-                let (key, value) = line.split_once(':')?;
-                key.eq_ignore_ascii_case(name)
-                    .then(|| value.trim().to_owned())
-            })
-        };
-        let length: usize = header("content-length").map_or(0, |v| v.parse().unwrap_or(0));
-        if data.len() >= end + 4 + length {
-            return Some(header("authorization"));
-        }
-    }
-}
-
 /// Credentials for `server`'s token endpoint.
 fn credentials(server: &Server) -> ClientCredentials {
-    ClientCredentials::new("svc", "s3cret").token_endpoint(server.token_endpoint())
+    ClientCredentials::new("svc", "s3cret").token_endpoint(format!("{}{TOKEN_PATH}", server.url))
 }
 
 /// A token source the test keeps a handle on while a client uses it.
@@ -242,11 +33,11 @@ fn credentials(server: &Server) -> ClientCredentials {
 struct Shared(Arc<ClientCredentials>);
 
 impl TokenSource for Shared {
-    fn token(&self) -> invitations::auth::BoxFuture<'_, Result<SecretToken, AuthError>> {
+    fn token(&self) -> invitations::BoxFuture<'_, Result<SecretToken, AuthError>> {
         self.0.token()
     }
 
-    fn invalidate<'a>(&'a self, rejected: &'a SecretToken) -> invitations::auth::BoxFuture<'a, ()> {
+    fn invalidate<'a>(&'a self, rejected: &'a SecretToken) -> invitations::BoxFuture<'a, ()> {
         self.0.invalidate(rejected)
     }
 
@@ -290,17 +81,6 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-}
-
-/// An error and all its causes, as the hooks put it in a call's error.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text += &format!(": {e}");
-        cause = e.source();
-    }
-    text
 }
 
 /// The error a token request failed with, as shared by its waiters.
@@ -507,9 +287,8 @@ async fn a_token_that_expires_at_once_is_used_for_a_second() {
 async fn an_endless_token_response_is_cut_off_at_64_kib() {
     const TOTAL: u64 = 200 * 1024 * 1024;
     let keycloak = Server::start(vec![Reply {
-        status: 200,
         body: Body::Endless(TOTAL),
-        hold: Hold::No,
+        ..Reply::status(200)
     }])
     .await;
     let error = credentials(&keycloak).token().await.unwrap_err();
@@ -575,7 +354,11 @@ async fn a_token_that_is_not_a_header_value_is_an_error_and_not_kept() {
     let api = api(vec![created()]).await;
     let client = client(&api, Auth::source(credentials(&keycloak)));
     let error = hybridbox_create(&client).await.unwrap_err();
-    let message = error.to_string();
+    assert!(
+        matches!(error, hybridbox::Error::NotSent { .. }),
+        "{error:?}"
+    );
+    let message = chain(&error);
     assert!(
         message.contains("not a valid authorization header value"),
         "{message}"

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::Vendor;
+use crate::{Error, Vendor};
 
 /// The request of an `invite` call that failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,6 +41,19 @@ impl fmt::Display for InviteStep {
 /// it. The generated client's error, with the status and the vendor's error
 /// body, is [`api_error`](Self::api_error) and the error's
 /// [`source`](std::error::Error::source).
+///
+/// A failure counts as ambiguous (`MaybeInvited`) when the create was sent
+/// and no answer says it was not carried out: a timeout after sending
+/// (including [`Error::DeadlinePassed`] waiting for the answer), a broken
+/// connection, 408, any 5xx but 501, 503, 505 and 511, or a success the
+/// client could not read (including [`Error::BodyTooLarge`]). A failed answer
+/// is judged by its status alone, whatever its body (the documented error
+/// body, `{}`, text, an HTML page, nothing): a 4xx, or a 429 or 503 past the
+/// retries, is `NotInvited`; a 408 or another 5xx is `MaybeInvited`;
+/// [`InviteError::status`] gives it. A create never sent (bad input,
+/// [`Error::NotSent`], [`Error::Throttled`], the deadline passed waiting for
+/// a token) or refused with a 401 whose token renewal failed
+/// ([`Error::TokenRenewalFailed`]) is `NotInvited`.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum InviteError<E> {
@@ -67,7 +80,7 @@ pub enum InviteError<E> {
         step: InviteStep,
         /// The generated client's error for that request (boxed: it is
         /// large).
-        source: Box<progenitor_client::Error<E>>,
+        source: Box<Error<E>>,
     },
     /// This call may have created the invitation: a create failed after it
     /// was sent (a timeout, a reset connection, a 408 or 5xx other than 501,
@@ -85,7 +98,7 @@ pub enum InviteError<E> {
         creates: u32,
         /// The generated client's error for that request (boxed: it is
         /// large).
-        source: Box<progenitor_client::Error<E>>,
+        source: Box<Error<E>>,
     },
 }
 
@@ -117,7 +130,7 @@ impl<E> InviteError<E> {
 
     /// The generated client's error, with the response's status and the
     /// vendor's error body, if a request failed.
-    pub fn api_error(&self) -> Option<&progenitor_client::Error<E>> {
+    pub fn api_error(&self) -> Option<&Error<E>> {
         match self {
             InviteError::InvalidInput { .. } => None,
             InviteError::NotInvited { source, .. } | InviteError::MaybeInvited { source, .. } => {
@@ -127,7 +140,7 @@ impl<E> InviteError<E> {
     }
 
     /// The generated client's error, owned.
-    pub fn into_api_error(self) -> Option<progenitor_client::Error<E>> {
+    pub fn into_api_error(self) -> Option<Error<E>> {
         match self {
             InviteError::InvalidInput { .. } => None,
             InviteError::NotInvited { source, .. } | InviteError::MaybeInvited { source, .. } => {
@@ -138,7 +151,7 @@ impl<E> InviteError<E> {
 
     /// The status of the response the failed request got, if it got one.
     pub fn status(&self) -> Option<reqwest::StatusCode> {
-        self.api_error().and_then(progenitor_client::Error::status)
+        self.api_error().and_then(Error::status)
     }
 }
 
@@ -184,11 +197,7 @@ impl<E> fmt::Display for InviteError<E> {
     }
 }
 
-impl<E> std::error::Error for InviteError<E>
-where
-    E: fmt::Debug + 'static,
-    progenitor_client::Error<E>: std::error::Error,
-{
+impl<E: fmt::Debug + 'static> std::error::Error for InviteError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.api_error()
             .map(|e| e as &(dyn std::error::Error + 'static))

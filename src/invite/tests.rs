@@ -39,9 +39,9 @@ fn walk(policy: &InvitePolicy, script: &[Observed]) -> Vec<Next> {
 #[test]
 fn defaults_are_one_second_and_two_creates() {
     let p = InvitePolicy::default();
-    assert_eq!(p.get_reconcile_after(), Duration::from_secs(1));
-    assert_eq!(p.get_max_creates(), 2);
-    assert_eq!(InvitePolicy::default().max_creates(0).get_max_creates(), 1);
+    assert_eq!(p.reconcile_delay(), Duration::from_secs(1));
+    assert_eq!(p.create_limit(), 2);
+    assert_eq!(InvitePolicy::default().max_creates(0).create_limit(), 1);
 }
 
 #[test]
@@ -166,12 +166,14 @@ fn a_failed_list_ends_the_call_and_says_whether_a_create_may_exist() {
 }
 
 #[test]
-fn ambiguous_statuses_are_those_the_server_may_have_acted_on() {
+fn statuses_a_create_may_have_been_carried_out_with() {
     for status in [200, 201, 204, 408, 500, 502, 504, 507, 520, 524] {
-        assert!(status_is_ambiguous(status), "{status}");
+        let status = StatusCode::from_u16(status).unwrap();
+        assert!(status_may_be_carried_out(status), "{status}");
     }
     for status in [301, 400, 401, 403, 404, 409, 422, 429, 501, 503, 505, 511] {
-        assert!(!status_is_ambiguous(status), "{status}");
+        let status = StatusCode::from_u16(status).unwrap();
+        assert!(!status_may_be_carried_out(status), "{status}");
     }
 }
 
@@ -194,10 +196,33 @@ fn error_response(status: u16) -> Error<()> {
 
 #[test]
 fn errors_before_sending_and_refusals_are_definite() {
-    assert!(!is_ambiguous(&Error::<()>::InvalidRequest("bad".into())));
-    assert!(!is_ambiguous(&Error::<()>::Custom(
-        "hybridbox credentials: no token".into()
-    )));
+    let unauthorized = StatusCode::UNAUTHORIZED;
+    for never_sent_or_refused in [
+        Error::<()>::InvalidRequest("bad".into()),
+        Error::NotSent {
+            source: crate::AuthError::InvalidToken,
+        },
+        Error::Throttled {
+            wait: Duration::from_secs(60),
+        },
+        Error::DeadlinePassed {
+            waiting_for: Waiting::Token,
+        },
+        Error::DeadlinePassed {
+            waiting_for: Waiting::TokenRenewal {
+                status: unauthorized,
+            },
+        },
+        Error::TokenRenewalFailed {
+            status: unauthorized,
+            source: crate::AuthError::InvalidToken,
+        },
+    ] {
+        assert!(
+            !is_ambiguous(&never_sent_or_refused),
+            "{never_sent_or_refused}"
+        );
+    }
     assert!(!is_ambiguous(&error_response(409)));
     assert!(!is_ambiguous(&Error::<()>::UnexpectedResponse(response(
         429
@@ -213,6 +238,13 @@ fn server_errors_and_unreadable_answers_are_ambiguous() {
     assert!(is_ambiguous(&Error::<()>::UnexpectedResponse(response(
         202
     ))));
+    assert!(is_ambiguous(&Error::<()>::DeadlinePassed {
+        waiting_for: Waiting::Answer
+    }));
+    assert!(is_ambiguous(&Error::<()>::BodyTooLarge {
+        status: StatusCode::CREATED,
+        source: crate::BodyTooLarge { limit: 1 },
+    }));
     let payload = serde_json::from_str::<u8>("<html>").unwrap_err();
     assert!(is_ambiguous(&Error::<()>::InvalidResponsePayload(
         Default::default(),

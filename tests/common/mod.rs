@@ -96,6 +96,17 @@ pub async fn automox_create(
         .await
 }
 
+/// An error and all its causes (its `source()` chain), as one line.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text += &format!(": {e}");
+        cause = e.source();
+    }
+    text
+}
+
 /// A base URL where nothing listens: a port that was just free.
 pub fn refused_base_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -3,7 +3,9 @@
 /// The vendor's base URL, from the document's `servers`.
 pub const DEFAULT_BASE_URL: &str = "https://console.automox.com/api";
 #[allow(unused_imports)]
-pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
+#[allow(unused_imports)]
+pub use crate::Error;
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
@@ -1395,13 +1397,6 @@ impl ClientInfo<crate::hooks::Inner> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::hooks::Inner>,
-    {}
-};
 impl Client {
     /**Create an account invitation
 
@@ -1525,10 +1520,7 @@ pub mod builder {
             let info = OperationInfo {
                 operation_id: "create_invitation",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
+            let response = crate::hooks::send(client, request, &info).await?;
             match response.status().as_u16() {
                 201u16 => crate::body_limit::from_response(response).await,
                 400u16 => {

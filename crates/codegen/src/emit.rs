@@ -3,7 +3,12 @@
 //! values the document does not list), and the edits to progenitor's code
 //! (its panicking `Client::new` and its `api-version` header removed, the
 //! response bodies read by the facade's bounded reader, the mock helpers'
-//! trait sealed).
+//! trait sealed; requests sent and errors typed by the facade are
+//! `facade.rs`).
+//!
+//! Each edit of progenitor's code counts what it matched, and generation
+//! fails when an edit matched nothing or met a shape it does not know: a
+//! progenitor upgrade cannot undo one silently.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -277,9 +282,6 @@ pub(super) fn read_responses_with(
         in_error_response: bool,
         done: Rerouted,
     }
-    fn idents(path: &syn::Path) -> Vec<String> {
-        path.segments.iter().map(|s| s.ident.to_string()).collect()
-    }
     impl syn::visit_mut::VisitMut for Reroute<'_> {
         fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
             let is_error_response = matches!(&*call.func, syn::Expr::Path(p)
@@ -317,6 +319,11 @@ pub(super) fn read_responses_with(
     };
     syn::visit_mut::VisitMut::visit_file_mut(&mut reroute, file);
     reroute.done
+}
+
+/// The identifiers of a path's segments (`a::b::C` gives `[a, b, C]`).
+pub(super) fn idents(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
 }
 
 /// Seals progenitor's `MockServerExt` (public, with one required method per

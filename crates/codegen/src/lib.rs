@@ -26,8 +26,10 @@
 //! 6. run progenitor (builder interface), catching any panic (`panics.rs`,
 //!    which also pins a panic to its operation; its panic hook is installed
 //!    only while progenitor runs), edit its output
-//!    (`emit.rs`: no panicking `Client::new`, a sealed mock trait) and format
-//!    it with prettyplease.
+//!    (`emit.rs`: no panicking `Client::new`, response bodies read by the
+//!    facade's bounded reader, a sealed mock trait; `facade.rs`: requests
+//!    sent through the facade's `send`, errors typed by its `Error`), each
+//!    edit counting what it matched, and format it with prettyplease.
 //!
 //! Errors name lines through `lines.rs`, a one-pass index of the text, and
 //! quote the document only in short, escaped excerpts ([`excerpt`]): a
@@ -39,6 +41,7 @@ use std::fmt;
 mod bundle;
 mod checks;
 mod emit;
+mod facade;
 mod lines;
 mod panics;
 mod responses;
@@ -667,6 +670,7 @@ impl<'a> Document<'a> {
                         .to_owned(),
                 ));
             }
+            self.route_through_facade(vendor, &mut file, options)?;
         }
         remove_api_version_header(&mut file);
         let types = file.items.iter_mut().find_map(|item| match item {

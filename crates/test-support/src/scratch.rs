@@ -60,11 +60,17 @@ pub fn write_crate(dir: &Path, file: &str, text: &str) -> Result<Vec<String>, Ge
         .expect("the invitations crate has a Cargo.lock");
     write(&dir.join("Cargo.lock"), &lock);
 
-    // What the generated code names of the facade: the hooks' inner type and
-    // the response readers (here progenitor's own).
+    // What the generated code names of the facade: its error, the hooks'
+    // inner type and `send`, and the response readers (here progenitor's
+    // own).
     let mut lib = format!(
         "//! Code generated from {file}, compiled by the invitations crate's tests.\n\n\
-         pub mod hooks {{\n    #[derive(Clone, Debug, Default)]\n    pub struct Inner;\n}}\n\n\
+         pub use progenitor_client::Error;\n\n\
+         pub mod hooks {{\n    #[derive(Clone, Debug, Default)]\n    pub struct Inner;\n\n    \
+         pub async fn send<E>(\n        client: &impl progenitor_client::ClientInfo<Inner>,\n        \
+         request: reqwest::Request,\n        _info: &progenitor_client::OperationInfo,\n    \
+         ) -> Result<reqwest::Response, progenitor_client::Error<E>> {{\n        \
+         Ok(client.client().execute(request).await?)\n    }}\n}}\n\n\
          pub mod body_limit {{\n    pub async fn from_response<T: serde::de::DeserializeOwned, E>(\n        \
          response: reqwest::Response,\n    ) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {{\n        \
          progenitor_client::ResponseValue::from_response(response).await\n    }}\n\n    \
@@ -80,8 +86,7 @@ pub fn write_crate(dir: &Path, file: &str, text: &str) -> Result<Vec<String>, Ge
         write!(
             lib,
             "\n{ALLOWED_LINTS}\npub mod {vendor} {{\n    include!(\"{vendor}.rs\");\n\n    \
-             #[cfg(feature = \"mock\")]\n    pub mod mock {{\n        include!(\"{vendor}_mock.rs\");\n    }}\n}}\n\n\
-             impl progenitor_client::ClientHooks<crate::hooks::Inner> for crate::{vendor}::Client {{}}\n"
+             #[cfg(feature = \"mock\")]\n    pub mod mock {{\n        include!(\"{vendor}_mock.rs\");\n    }}\n}}\n"
         )
         .unwrap();
         vendors.push(code.vendor);

@@ -53,7 +53,7 @@ pub fn default_rate(vendor: Vendor) -> Option<RateLimit> {
 }
 
 /// The time `--timeout` gives each attempt of a request by default.
-pub const DEFAULT_TIMEOUT: Duration = invitations::client::DEFAULT_TIMEOUT;
+pub const DEFAULT_TIMEOUT: Duration = invitations::DEFAULT_TIMEOUT;
 
 /// The longest `--timeout`.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);

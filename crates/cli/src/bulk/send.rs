@@ -20,7 +20,7 @@ pub const HYBRIDBOX_CLIENT_ID: &str = "HYBRIDBOX_CLIENT_ID";
 /// Hybridbox client secret.
 pub const HYBRIDBOX_CLIENT_SECRET: &str = "HYBRIDBOX_CLIENT_SECRET";
 /// Another token endpoint for the client credentials (another realm, a test
-/// server); default [`invitations::oauth::HYBRIDBOX_TOKEN_ENDPOINT`].
+/// server); default [`invitations::HYBRIDBOX_TOKEN_ENDPOINT`].
 pub const HYBRIDBOX_TOKEN_ENDPOINT: &str = "HYBRIDBOX_TOKEN_ENDPOINT";
 /// Automox API key.
 pub const AUTOMOX_API_KEY: &str = "AUTOMOX_API_KEY";
@@ -272,10 +272,10 @@ fn failure<E: fmt::Debug>(
 
 /// The status, the vendor's error text, or the transport failure's causes.
 fn detail<E: fmt::Debug>(
-    error: &hybridbox::Error<E>,
+    error: &invitations::Error<E>,
     body: &impl Fn(&E) -> Option<String>,
 ) -> String {
-    use hybridbox::Error;
+    use invitations::Error;
     match error {
         Error::ErrorResponse(response) => {
             let mut text = format!("status {}", response.status().as_u16());
@@ -292,7 +292,7 @@ fn detail<E: fmt::Debug>(
             text
         }
         Error::CommunicationError(e) => super::error_chain(e),
-        other => other.to_string(),
+        other => super::error_chain(other),
     }
 }
 
