@@ -32,11 +32,23 @@ fn the_public_api_is_the_reviewed_snapshot() {
     let json = rustdoc_json();
     let lines = Api::new(&json).lines();
     let path = workspace_root().join("tests/snapshots/public-api.txt");
+    let reviewed = std::fs::read_to_string(&path).unwrap_or_default();
     let actual = lines.join("\n") + "\n";
-    assert!(
-        snapshot::matches(&path, &actual),
-        "the public API changed: review it and refresh {} with \
-         `INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --test public_api`.\nnow:\n{actual}",
+    if snapshot::matches(&path, &actual) {
+        return;
+    }
+    let before: BTreeSet<&str> = reviewed.lines().collect();
+    let now: BTreeSet<&str> = actual.lines().collect();
+    let mut changes = String::new();
+    for line in before.difference(&now) {
+        changes.push_str(&format!("- {line}\n"));
+    }
+    for line in now.difference(&before) {
+        changes.push_str(&format!("+ {line}\n"));
+    }
+    panic!(
+        "the public API changed:\n{changes}review it and refresh {} with \
+         `INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --test public_api`",
         path.display()
     );
 }
