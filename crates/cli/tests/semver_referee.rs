@@ -78,6 +78,7 @@ const DIFF_ABOVE_TOOL: &[(&str, &str, &str)] = &[
     // `NonZeroU64`, a default a plain `T`, an array limit an `Option<Vec<_>>`.
     ("request-string-limits", "old->new", FIELD),
     ("response-string-limits", "old->new", FIELD),
+    ("response-pattern-removed", "new->old", FIELD),
     ("request-number-limits", "old->new", FIELD),
     ("request-number-limits", "new->old", FIELD),
     ("response-number-limits", "old->new", FIELD),
