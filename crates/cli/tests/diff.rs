@@ -511,6 +511,19 @@ const CASES: &[(&str, Expected, Expected)] = &[
         ),
     ),
     (
+        // A query parameter that gains an enum refuses the other values;
+        // its Rust type becomes the enum.
+        "parameter-enum-added",
+        (
+            "major",
+            &[("request-enum-constraint-changed", "breaking", "breaking")],
+        ),
+        (
+            "major",
+            &[("request-enum-constraint-changed", "info", "breaking")],
+        ),
+    ),
+    (
         "request-enum-value-added",
         ("major", &[("request-enum-value-added", "info", "breaking")]),
         (

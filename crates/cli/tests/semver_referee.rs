@@ -72,6 +72,7 @@ const DIFF_ABOVE_TOOL: &[(&str, &str, &str)] = &[
     // generics counts and signatures' shape, not a field's type or a bound.
     ("parameter-type-changed", "old->new", BOUND),
     ("parameter-type-changed", "new->old", BOUND),
+    ("parameter-enum-added", "old->new", BOUND),
     ("request-property-max-length-added", "old->new", FIELD),
     ("request-property-pattern-added", "old->new", FIELD),
     // Limits: lengths and `pattern` make a checked newtype, `minimum: 1` a

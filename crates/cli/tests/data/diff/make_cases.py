@@ -234,6 +234,11 @@ CASES = {
     "response-maximum-raised": [
         ("          maximum: 100\n", "          maximum: 1000\n"),
     ],
+    # A query parameter that gains an enum refuses the other values.
+    "parameter-enum-added": [
+        ("          in: query\n          required: false\n          schema:\n            type: string\n",
+         "          in: query\n          required: false\n          schema:\n            type: string\n            enum: [red, blue]\n"),
+    ],
 }
 
 RESPONSE_NOTE = "        note:\n          type: string\n        state:"
