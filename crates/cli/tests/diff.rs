@@ -142,14 +142,56 @@ const CASES: &[(&str, Expected, Expected)] = &[
                 ("response-pattern-tightened", "info", "breaking"),
             ],
         ),
+        // Loosened: old clients' newtypes refuse what the limits forbade.
         (
             "major",
             &[
-                ("response-max-length-loosened", "warning", "breaking"),
-                ("response-min-length-loosened", "warning", "breaking"),
-                ("response-pattern-loosened", "warning", "breaking"),
+                ("response-max-length-loosened", "breaking", "breaking"),
+                ("response-min-length-loosened", "breaking", "breaking"),
+                ("response-pattern-loosened", "breaking", "breaking"),
             ],
         ),
+    ),
+    (
+        // The newtype stays and checks the new length: the same API.
+        "response-max-length-raised",
+        (
+            "patch",
+            &[("response-max-length-loosened", "breaking", "info")],
+        ),
+        (
+            "patch",
+            &[("response-max-length-tightened", "info", "info")],
+        ),
+    ),
+    (
+        "response-pattern-removed",
+        (
+            "major",
+            &[("response-pattern-loosened", "breaking", "breaking")],
+        ),
+        (
+            "major",
+            &[("response-pattern-tightened", "info", "breaking")],
+        ),
+    ),
+    (
+        // typify reads a uuid as `Uuid` and ignores its length: identical code.
+        "response-uuid-max-length-removed",
+        (
+            "patch",
+            &[("response-max-length-loosened", "warning", "info")],
+        ),
+        (
+            "patch",
+            &[("response-max-length-tightened", "info", "info")],
+        ),
+    ),
+    (
+        // An int32 stays `i32` whatever its bounds: identical code.
+        "response-maximum-raised",
+        ("patch", &[("response-maximum-loosened", "warning", "info")]),
+        ("patch", &[("response-maximum-tightened", "info", "info")]),
     ),
     (
         "response-number-limits",
@@ -192,6 +234,8 @@ const CASES: &[(&str, Expected, Expected)] = &[
     ),
     (
         // A component both directions use; neither change can be ordered.
+        // In a response, the old pattern is checked by the generated
+        // newtype (breaking), `multipleOf` is not (warning).
         "constraints-changed",
         (
             "patch",
@@ -199,7 +243,7 @@ const CASES: &[(&str, Expected, Expected)] = &[
                 ("request-multiple-of-changed", "warning", "info"),
                 ("request-pattern-changed", "warning", "info"),
                 ("response-multiple-of-changed", "warning", "info"),
-                ("response-pattern-changed", "warning", "info"),
+                ("response-pattern-changed", "breaking", "info"),
             ],
         ),
         (
@@ -208,7 +252,7 @@ const CASES: &[(&str, Expected, Expected)] = &[
                 ("request-multiple-of-changed", "warning", "info"),
                 ("request-pattern-changed", "warning", "info"),
                 ("response-multiple-of-changed", "warning", "info"),
-                ("response-pattern-changed", "warning", "info"),
+                ("response-pattern-changed", "breaking", "info"),
             ],
         ),
     ),
@@ -464,6 +508,19 @@ const CASES: &[(&str, Expected, Expected)] = &[
         (
             "major",
             &[("request-property-type-changed", "breaking", "breaking")],
+        ),
+    ),
+    (
+        // A query parameter that gains an enum refuses the other values;
+        // its Rust type becomes the enum.
+        "parameter-enum-added",
+        (
+            "major",
+            &[("request-enum-constraint-changed", "breaking", "breaking")],
+        ),
+        (
+            "major",
+            &[("request-enum-constraint-changed", "info", "breaking")],
         ),
     ),
     (

@@ -72,12 +72,14 @@ const DIFF_ABOVE_TOOL: &[(&str, &str, &str)] = &[
     // generics counts and signatures' shape, not a field's type or a bound.
     ("parameter-type-changed", "old->new", BOUND),
     ("parameter-type-changed", "new->old", BOUND),
+    ("parameter-enum-added", "old->new", BOUND),
     ("request-property-max-length-added", "old->new", FIELD),
     ("request-property-pattern-added", "old->new", FIELD),
     // Limits: lengths and `pattern` make a checked newtype, `minimum: 1` a
     // `NonZeroU64`, a default a plain `T`, an array limit an `Option<Vec<_>>`.
     ("request-string-limits", "old->new", FIELD),
     ("response-string-limits", "old->new", FIELD),
+    ("response-pattern-removed", "new->old", FIELD),
     ("request-number-limits", "old->new", FIELD),
     ("request-number-limits", "new->old", FIELD),
     ("response-number-limits", "old->new", FIELD),

@@ -4,11 +4,15 @@
 //!
 //! A limit is judged by which way it moves, per direction, as oasdiff does:
 //! a request limit that is *tightened* refuses requests that were valid
-//! (breaking), a response limit that is *loosened* lets through values
-//! callers did not expect (warning); the other two are harmless. A limit
-//! added is tightened from "none", one removed is loosened to "none". A
-//! changed `pattern` (or a `multipleOf` that is neither a multiple nor a
-//! divisor of the old one) cannot be ordered and is a warning both ways.
+//! (breaking); a response limit that is *loosened* lets through values the
+//! old limit forbade, which clients generated from the old document refuse
+//! where their types check that limit (breaking) and otherwise only did not
+//! expect (warning, the note says why it is not checked, see [`Checked`]);
+//! the other two are harmless. A limit added is tightened from "none", one
+//! removed is loosened to "none". A changed `pattern` (or a `multipleOf`
+//! that is neither a multiple nor a divisor of the old one) cannot be
+//! ordered: in a request it is a warning; in a response it is judged as a
+//! loosened limit, since it too lets through values the old one forbade.
 
 use serde_json::Value;
 
@@ -37,20 +41,51 @@ enum Kind {
     MultipleOf,
 }
 
-/// One limit: its key, how it restricts, its rules (request tightened,
-/// request loosened, response tightened, response loosened) and, for
-/// limits that cannot always be ordered, its "changed" rules.
+/// Whether clients generated from the document check a limit when they
+/// read a value, as typify 0.8 (through progenitor 0.15) generates them:
+/// read in typify's `convert_string`, `convert_integer`, `convert_number`
+/// and `convert_array`, and tried by deserializing values outside each
+/// limit with the generated types. A typify upgrade may change it.
+#[derive(Clone, Copy)]
+enum Checked {
+    /// `maxLength`, `minLength`, `pattern`: a string (`type: string` or no
+    /// `type`) with one becomes a newtype whose `Deserialize` checks it, in
+    /// a property, an item, a map value, a `oneOf` variant or behind
+    /// `nullable`; an enum drops the values outside it. Not checked where
+    /// [`string_limits_unchecked`] says.
+    OnStrings,
+    /// Not checked; the wire note says why.
+    Never(&'static str),
+}
+
+/// One limit: its key, how it restricts, whether generated clients check
+/// it, its rules (request tightened, request loosened, response tightened,
+/// response loosened) and, for limits that cannot always be ordered, its
+/// "changed" rules.
 struct Limit {
     key: &'static str,
     kind: Kind,
+    checked: Checked,
     rules: [Rule; 4],
     changed: Option<[Rule; 2]>,
 }
+
+/// Why generated clients do not check number bounds.
+const NUMBER_UNCHECKED: &str = "callers may receive values outside the old limit; the generated \
+     client does not check it (typify reads a plain integer or float), unless the bounds chose the \
+     integer type (a `NonZero` type for a minimum of 1; without a `format`, the rust type whose \
+     whole range they are, such as `u64` for a minimum of 0), a type change the rust judgement shows";
+
+/// Why generated clients do not check item counts.
+const ITEMS_UNCHECKED: &str = "callers may receive values outside the old limit; the generated \
+     client does not check it (typify reads a `Vec`), unless `minItems` equals `maxItems` (a \
+     fixed-size array), a type change the rust judgement shows";
 
 const LIMITS: &[Limit] = &[
     Limit {
         key: "maxLength",
         kind: Kind::Upper { exclusive: None },
+        checked: Checked::OnStrings,
         rules: [
             Rule::RequestMaxLengthTightened,
             Rule::RequestMaxLengthLoosened,
@@ -65,6 +100,7 @@ const LIMITS: &[Limit] = &[
             exclusive: None,
             floor: 0.0,
         },
+        checked: Checked::OnStrings,
         rules: [
             Rule::RequestMinLengthTightened,
             Rule::RequestMinLengthLoosened,
@@ -78,6 +114,7 @@ const LIMITS: &[Limit] = &[
         kind: Kind::Upper {
             exclusive: Some("exclusiveMaximum"),
         },
+        checked: Checked::Never(NUMBER_UNCHECKED),
         rules: [
             Rule::RequestMaximumTightened,
             Rule::RequestMaximumLoosened,
@@ -92,6 +129,7 @@ const LIMITS: &[Limit] = &[
             exclusive: Some("exclusiveMinimum"),
             floor: f64::NEG_INFINITY,
         },
+        checked: Checked::Never(NUMBER_UNCHECKED),
         rules: [
             Rule::RequestMinimumTightened,
             Rule::RequestMinimumLoosened,
@@ -103,6 +141,7 @@ const LIMITS: &[Limit] = &[
     Limit {
         key: "maxItems",
         kind: Kind::Upper { exclusive: None },
+        checked: Checked::Never(ITEMS_UNCHECKED),
         rules: [
             Rule::RequestMaxItemsTightened,
             Rule::RequestMaxItemsLoosened,
@@ -117,6 +156,7 @@ const LIMITS: &[Limit] = &[
             exclusive: None,
             floor: 0.0,
         },
+        checked: Checked::Never(ITEMS_UNCHECKED),
         rules: [
             Rule::RequestMinItemsTightened,
             Rule::RequestMinItemsLoosened,
@@ -128,6 +168,9 @@ const LIMITS: &[Limit] = &[
     Limit {
         key: "uniqueItems",
         kind: Kind::Flag,
+        checked: Checked::Never(
+            "callers may receive values outside the old limit; the generated client does not check it (typify reads a `Vec`, not a set)",
+        ),
         rules: [
             Rule::RequestUniqueItemsTightened,
             Rule::RequestUniqueItemsLoosened,
@@ -139,6 +182,7 @@ const LIMITS: &[Limit] = &[
     Limit {
         key: "pattern",
         kind: Kind::Pattern,
+        checked: Checked::OnStrings,
         rules: [
             Rule::RequestPatternTightened,
             Rule::RequestPatternLoosened,
@@ -150,6 +194,9 @@ const LIMITS: &[Limit] = &[
     Limit {
         key: "multipleOf",
         kind: Kind::MultipleOf,
+        checked: Checked::Never(
+            "callers may receive values outside the old limit; the generated client does not check `multipleOf`",
+        ),
         rules: [
             Rule::RequestMultipleOfTightened,
             Rule::RequestMultipleOfLoosened,
@@ -247,23 +294,65 @@ fn order(tightened: bool, loosened: bool) -> Option<Move> {
     }
 }
 
-/// The wire judgement of a move, per direction.
-fn judgement(dir: Direction, movement: Move) -> (crate::diff::Level, &'static str) {
+/// Why clients generated from `schema` do not check its string limits
+/// (`maxLength`, `minLength`, `pattern`), or `None` when they do.
+fn string_limits_unchecked(schema: &Value) -> Option<&'static str> {
+    if flag(schema, "x-open-enum") {
+        return Some(
+            "callers may receive values outside the old limit; the generated client does not check it (an open enum keeps any string)",
+        );
+    }
+    let format = schema.get("format").and_then(Value::as_str);
+    if matches!(
+        format,
+        Some("uuid" | "date" | "date-time" | "ip" | "ipv4" | "ipv6")
+    ) {
+        return Some(
+            "callers may receive values outside the old limit; the generated client does not check it (typify reads a string of this `format` as its own rust type and ignores the limit)",
+        );
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        None | Some("string") => None,
+        Some(_) => Some(
+            "callers may receive values outside the old limit; the generated client does not check it (typify reads string limits on strings only)",
+        ),
+    }
+}
+
+/// The wire judgement of a move of `limit`, per direction; `old` is the
+/// schema clients of the old document were generated from.
+fn judgement(
+    dir: Direction,
+    movement: Move,
+    limit: &Limit,
+    old: &Value,
+) -> (crate::diff::Level, &'static str) {
     match (dir, movement) {
         (Direction::Request, Move::Tightened) => {
             (Breaking, "requests that were valid may now be refused")
         }
         (Direction::Request, Move::Loosened) => (Info, "more requests are accepted"),
-        (Direction::Response, Move::Tightened) => {
-            (Info, "responses stay within what callers expected")
-        }
-        (Direction::Response, Move::Loosened) => {
-            (Warning, "callers may receive values outside the old limit")
-        }
-        (_, Move::Changed) => (
+        (Direction::Request, Move::Changed) => (
             Warning,
             "the set of allowed values changes both ways; read the new constraint",
         ),
+        (Direction::Response, Move::Tightened) => {
+            (Info, "responses stay within what callers expected")
+        }
+        // A changed limit lets through values the old one forbade, too.
+        (Direction::Response, Move::Loosened | Move::Changed) => {
+            let unchecked = match limit.checked {
+                Checked::OnStrings => string_limits_unchecked(old),
+                Checked::Never(why) => Some(why),
+            };
+            match unchecked {
+                Some(why) => (Warning, why),
+                None => (
+                    Breaking,
+                    "clients of the old document fail to read responses with values outside the old limit (their generated type checks it)",
+                ),
+            }
+        }
     }
 }
 
@@ -305,7 +394,7 @@ impl Diff<'_, '_> {
                     show(old),
                     show(new)
                 ),
-                judgement(dir, moved),
+                judgement(dir, moved, limit, old),
                 None,
             );
         }
@@ -553,11 +642,44 @@ mod tests {
         );
     }
 
+    /// The limit of `key` in [`LIMITS`].
+    fn limit(key: &str) -> &'static Limit {
+        LIMITS.iter().find(|l| l.key == key).unwrap()
+    }
+
     #[test]
-    fn a_request_tightened_breaks_and_a_response_loosened_warns() {
-        assert_eq!(judgement(Direction::Request, Move::Tightened).0, Breaking);
-        assert_eq!(judgement(Direction::Request, Move::Loosened).0, Info);
-        assert_eq!(judgement(Direction::Response, Move::Tightened).0, Info);
-        assert_eq!(judgement(Direction::Response, Move::Loosened).0, Warning);
+    fn a_request_tightened_breaks_and_a_response_tightened_is_harmless() {
+        let level = |dir, moved| judgement(dir, moved, limit("maximum"), &json!({})).0;
+        assert_eq!(level(Direction::Request, Move::Tightened), Breaking);
+        assert_eq!(level(Direction::Request, Move::Loosened), Info);
+        assert_eq!(level(Direction::Request, Move::Changed), Warning);
+        assert_eq!(level(Direction::Response, Move::Tightened), Info);
+    }
+
+    #[test]
+    fn a_response_loosened_breaks_where_the_generated_type_checks_the_limit() {
+        let level =
+            |key, moved, old: Value| judgement(Direction::Response, moved, limit(key), &old).0;
+        let string = json!({"type": "string", "maxLength": 5});
+        assert_eq!(level("maxLength", Move::Loosened, string.clone()), Breaking);
+        assert_eq!(level("minLength", Move::Loosened, string.clone()), Breaking);
+        assert_eq!(level("pattern", Move::Loosened, string.clone()), Breaking);
+        assert_eq!(level("pattern", Move::Changed, string), Breaking);
+        assert_eq!(
+            level("pattern", Move::Loosened, json!({"pattern": "^a"})),
+            Breaking
+        );
+        // A string typify reads as its own type, an open enum, a number.
+        let uuid = json!({"type": "string", "format": "uuid", "maxLength": 36});
+        assert_eq!(level("maxLength", Move::Loosened, uuid), Warning);
+        let open = json!({"type": "string", "x-open-enum": true, "maxLength": 3});
+        assert_eq!(level("maxLength", Move::Loosened, open), Warning);
+        let integer = json!({"type": "integer", "maxLength": 2});
+        assert_eq!(level("maxLength", Move::Loosened, integer), Warning);
+        // Limits typify does not check.
+        for key in ["maximum", "minimum", "maxItems", "minItems", "uniqueItems"] {
+            assert_eq!(level(key, Move::Loosened, json!({})), Warning, "{key}");
+        }
+        assert_eq!(level("multipleOf", Move::Changed, json!({})), Warning);
     }
 }

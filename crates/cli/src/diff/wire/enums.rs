@@ -32,6 +32,18 @@ impl Diff<'_, '_> {
                 } else {
                     "is no longer an enum"
                 };
+                let wire = match (dir, n.is_some()) {
+                    // A parameter or request value that gains an enum
+                    // refuses the values it took beyond the list.
+                    (Direction::Request, true) => (
+                        Breaking,
+                        "requests with a value it does not list are refused",
+                    ),
+                    (Direction::Request, false) => {
+                        (Info, "the server accepts any value of the type")
+                    }
+                    (Direction::Response, _) => (Warning, "the set of accepted values changes"),
+                };
                 self.emit(
                     ctx,
                     dir.pick(
@@ -40,7 +52,7 @@ impl Diff<'_, '_> {
                     ),
                     Place::New(&here.new),
                     format!("{what} {became}"),
-                    (Warning, "the set of accepted values changes"),
+                    wire,
                     None,
                 );
             }

@@ -2,7 +2,9 @@
 """Writes the document pairs of the diff tests: tests/data/diff/<case>/{old,new}.yaml.
 
 Each case is base.yaml (old) and base.yaml with a few text edits (new), so a
-pair differs by exactly the change its name says. Run it after editing
+pair differs by exactly the change its name says; a case listed in STARTS
+starts from base.yaml with its own edits instead (a limit to raise needs one
+to start from). Run it after editing
 base.yaml or a case below, then refresh the expected reports with
 `INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test -p invitations-cli --test diff` and review them.
 """
@@ -216,18 +218,68 @@ CASES = {
     "operation-renamed": [
         ("operationId: acme_list_things\n", "operationId: acme_find_things\n"),
     ],
+    # A response limit the generated type checks, loosened: old clients
+    # refuse the longer values; the generated API is the same.
+    "response-max-length-raised": [
+        ("          maxLength: 50\n", "          maxLength: 500\n"),
+    ],
+    "response-pattern-removed": [
+        ("          pattern: '^[^<>]*$'\n", ""),
+    ],
+    # Limits the generated code does not check: a uuid is read as `Uuid`,
+    # an int32 as `i32` whatever its bounds (identical code).
+    "response-uuid-max-length-removed": [
+        ("          format: uuid\n          maxLength: 36\n", "          format: uuid\n"),
+    ],
+    "response-maximum-raised": [
+        ("          maximum: 100\n", "          maximum: 1000\n"),
+    ],
+    # A query parameter that gains an enum refuses the other values.
+    "parameter-enum-added": [
+        ("          in: query\n          required: false\n          schema:\n            type: string\n",
+         "          in: query\n          required: false\n          schema:\n            type: string\n            enum: [red, blue]\n"),
+    ],
 }
 
-for name, edits in CASES.items():
-    new = BASE
+RESPONSE_NOTE = "        note:\n          type: string\n        state:"
+
+# case name -> edits that make its old document from base.yaml (the other
+# cases start from base.yaml itself).
+STARTS = {
+    "response-max-length-raised": [
+        (RESPONSE_NOTE, "        note:\n          type: string\n          maxLength: 50\n        state:"),
+    ],
+    "response-pattern-removed": [
+        (RESPONSE_NOTE, "        note:\n          type: string\n          pattern: '^[^<>]*$'\n        state:"),
+    ],
+    "response-uuid-max-length-removed": [
+        ("          type: string\n          format: uuid\n        name:", "          type: string\n          format: uuid\n          maxLength: 36\n        name:"),
+    ],
+    "response-maximum-raised": [
+        ("        count:\n          type: integer\n          format: int32\n", "        count:\n          type: integer\n          format: int32\n          maximum: 100\n"),
+    ],
+}
+
+
+def edited(name, text, edits):
+    """`text` with each (old text, new text) edit applied once."""
     for old_text, new_text in edits:
-        if old_text not in new:
+        if old_text not in text:
             raise SystemExit(f"{name}: edit not found: {old_text!r}")
-        new = new.replace(old_text, new_text, 1)
-    if name != "identical" and new == BASE:
+        text = text.replace(old_text, new_text, 1)
+    return text
+
+
+unknown = set(STARTS) - set(CASES)
+if unknown:
+    raise SystemExit(f"STARTS names cases that do not exist: {sorted(unknown)}")
+for name, edits in CASES.items():
+    old = edited(name, BASE, STARTS.get(name, []))
+    new = edited(name, old, edits)
+    if name != "identical" and new == old:
         raise SystemExit(f"{name}: no change")
     case = HERE / name
     case.mkdir(exist_ok=True)
-    (case / "old.yaml").write_text(BASE)
+    (case / "old.yaml").write_text(old)
     (case / "new.yaml").write_text(new)
 print(f"wrote {len(CASES)} cases")
