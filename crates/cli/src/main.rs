@@ -3,7 +3,8 @@
 //! `invitations diff [OLD] [NEW]` compares two revisions of the OpenAPI
 //! document and says what changed, what it breaks for callers of the HTTP
 //! API and of the generated Rust API, and which semver bump the crate needs.
-//! Exit codes: 0 normally, 1 when a change at or above `--fail-on` is found,
+//! Exit codes: 0 normally, 1 when a change at or above `--fail-on` is found
+//! (or, with `--fail-on-unmatched`, an ignore entry that matches nothing),
 //! 2 for bad input (unreadable file, unknown revision, invalid document).
 //!
 //! `invitations invite <hybridbox|automox> --account UUID --csv FILE` invites
@@ -118,9 +119,14 @@ struct DiffArgs {
     code: bool,
     /// A YAML file of accepted changes (`id`, `location`, `reason` each):
     /// they are marked, not dropped, and no longer count for `--fail-on`;
-    /// an entry that matches no change is reported and fails `--fail-on`.
+    /// an entry that matches no change is reported (a notice).
     #[arg(long, value_name = "FILE")]
     ignore: Option<String>,
+    /// Also exit with 1 when an entry of the ignore file matches no change
+    /// (to prune the file; in a pull request's check an entry merged
+    /// earlier matches nothing, rightly).
+    #[arg(long)]
+    fail_on_unmatched: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -210,7 +216,8 @@ fn diff_revisions(args: &DiffArgs) -> Result<bool, String> {
         FailOn::Breaking => Level::Breaking,
         FailOn::Warning => Level::Warning,
     });
-    Ok(threshold.is_some_and(|t| report.fails_at(t)))
+    let unmatched = args.fail_on_unmatched && !report.unmatched_ignores.is_empty();
+    Ok(unmatched || threshold.is_some_and(|t| report.fails_at(t)))
 }
 
 /// The path in the repository of a revision: the file itself, or the path of

@@ -11,7 +11,9 @@
 //! An accepted change stays in the report, marked with its reason, and no
 //! longer counts for `--fail-on`; the semver verdict still counts it (the
 //! crate needs the bump either way). An entry that matches no change is
-//! reported, so the file cannot keep entries for changes long gone.
+//! reported (a notice: once its change is merged, a pull request's check no
+//! longer sees that change, rightly), and fails the run only with
+//! `--fail-on-unmatched`, the way to prune the file.
 
 use std::fmt;
 

@@ -190,14 +190,14 @@ pub struct Report {
 
 impl Report {
     /// Whether the report should fail a CI check at `threshold`: a change
-    /// at or above it that no ignore entry accepts, or an ignore entry that
-    /// matches nothing (so the ignore file cannot rot).
+    /// at or above it that no ignore entry accepts. An ignore entry that
+    /// matches nothing does not count here: once the change it accepted is
+    /// merged, it no longer shows between the base branch and the next pull
+    /// request (see [`Report::unmatched_ignores`] and `--fail-on-unmatched`).
     pub fn fails_at(&self, threshold: Level) -> bool {
-        !self.unmatched_ignores.is_empty()
-            || self
-                .changes
-                .iter()
-                .any(|c| c.level >= threshold && c.ignored.is_none())
+        self.changes
+            .iter()
+            .any(|c| c.level >= threshold && c.ignored.is_none())
     }
 }
 

@@ -53,7 +53,7 @@ pub fn text(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>) ->
     for e in &report.unmatched_ignores {
         let _ = writeln!(
             out,
-            "\nunmatched ignore entry at {}: `{}` at {} matches no change; remove it",
+            "\nunmatched ignore entry at {}: `{}` at {} matches no change (the change it accepted is merged, or gone): it can be removed",
             esc(&entry_place(e)),
             esc(&e.id),
             esc(&e.location)
@@ -163,7 +163,7 @@ pub fn markdown(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>
     for e in &report.unmatched_ignores {
         let _ = writeln!(
             out,
-            "\nUnmatched ignore entry at {}: {} at {} matches no change; remove it.",
+            "\nUnmatched ignore entry at {}: {} at {} matches no change (the change it accepted is merged, or gone): it can be removed.",
             code_span(&entry_place(e)),
             code_span(&e.id),
             code_span(&e.location)
@@ -241,10 +241,10 @@ pub fn github_actions(report: &Report, old_file: &str, new_file: &str) -> String
     for e in &report.unmatched_ignores {
         let _ = writeln!(
             out,
-            "::warning {}::{}",
+            "::notice {}::{}",
             properties(&e.file, e.line, "unmatched ignore entry"),
             escape_data(&format!(
-                "`{}` at {} matches no change; remove the entry",
+                "`{}` at {} matches no change (the change it accepted is merged, or gone): it can be removed",
                 e.id, e.location
             ))
         );
