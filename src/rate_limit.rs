@@ -463,6 +463,30 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Every rate `try_per` accepts (what `invitations invite --rate`
+        /// reads goes through it) makes a limiter that admits requests.
+        #[test]
+        fn any_accepted_rate_builds_a_working_limiter(
+            count in proptest::prelude::any::<u32>(),
+            nanos in 0..=RateLimit::MAX_PERIOD.as_nanos() as u64,
+        ) {
+            let Ok(limit) = RateLimit::try_per(count, Duration::from_nanos(nanos)) else {
+                return Ok(());
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let throttle = Throttle::new(Some(limit));
+                throttle.admit(None).await.unwrap();
+                throttle.admit(None).await.unwrap();
+            });
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_pause_holds_every_request_until_it_ends() {
         let throttle = Throttle::new(None);
