@@ -135,7 +135,7 @@ fn measure(
         ms(our_time),
         mib(our_peak),
         report.changes.len(),
-        report.semver
+        report.semver.map_or("none", |b| b.as_str())
     );
     println!(
         "  redocly diff:     {}, peak {}, {redocly_changes} changes",

@@ -7,6 +7,12 @@
 //! (or, with `--fail-on-unmatched`, an ignore entry that matches nothing),
 //! 2 for bad input (unreadable file, unknown revision, invalid document).
 //!
+//! `invitations drift VENDOR_DOC --vendor VENDOR [DOC]` compares the
+//! document with the vendor's own OpenAPI definition, judged from our
+//! client's side (see `invitations_cli::drift`). Exit codes as for `diff`,
+//! but an ignore entry that matches nothing fails `--fail-on` (the two
+//! documents are fixed, so a departure gone is a departure to forget).
+//!
 //! `invitations invite <hybridbox|automox> --account UUID --csv FILE` invites
 //! every user of a CSV file, resumably and never twice (see
 //! `invitations_cli::bulk`). Exit codes: 0 when every valid row ended invited or
@@ -21,7 +27,7 @@ use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use invitations_cli::diff::ignore::IgnoreFile;
-use invitations_cli::diff::{self, Level, render};
+use invitations_cli::diff::{self, Level, Report, render};
 use invitations_codegen as codegen;
 
 #[derive(Parser)]
@@ -41,6 +47,11 @@ enum Cmd {
     /// callers of the HTTP API and of the generated Rust API, which semver
     /// bump the crate needs.
     Diff(DiffArgs),
+    /// Compare the document with a vendor's own OpenAPI definition (3.0 or
+    /// 3.1), judged from our client's side: what the vendor refuses of our
+    /// requests, what of its responses we cannot read, what it offers that
+    /// we do not use.
+    Drift(DriftArgs),
     /// Invite every user of a CSV file: resumable from its journal, within
     /// a rate limit, never twice. Credentials from the environment:
     /// HYBRIDBOX_TOKEN, or HYBRIDBOX_CLIENT_ID and HYBRIDBOX_CLIENT_SECRET
@@ -129,6 +140,31 @@ struct DiffArgs {
     fail_on_unmatched: bool,
 }
 
+#[derive(clap::Args)]
+struct DriftArgs {
+    /// The vendor's definition: a file, or `REV:path` as `git show` takes
+    /// it; OpenAPI 3.0.x or 3.1.x, one file or several (relative `$ref`s).
+    vendor_doc: String,
+    /// Which of our vendors it defines.
+    #[arg(long, value_parser = vendor_name())]
+    vendor: invitations::Vendor,
+    /// Our document: a file, or `REV:path`.
+    #[arg(default_value = "openapi/invitations.yaml")]
+    doc: String,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Exit with 1 when a difference at or above this level is found, or an
+    /// entry of the ignore file matches none.
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// A YAML file of accepted differences (`id`, `location`, `reason`
+    /// each), our deliberate departures from the vendor's definition: they
+    /// are marked, not dropped, and no longer count for `--fail-on`.
+    #[arg(long, value_name = "FILE")]
+    ignore: Option<String>,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
@@ -144,6 +180,15 @@ enum FailOn {
     Warning,
 }
 
+impl FailOn {
+    fn level(self) -> Level {
+        match self {
+            FailOn::Breaking => Level::Breaking,
+            FailOn::Warning => Level::Warning,
+        }
+    }
+}
+
 /// The vendor `invitations invite` takes, listed in `--help` and in the
 /// error for another name.
 fn vendor_name() -> impl clap::builder::TypedValueParser<Value = invitations::Vendor> {
@@ -153,11 +198,12 @@ fn vendor_name() -> impl clap::builder::TypedValueParser<Value = invitations::Ve
 }
 
 fn main() -> ExitCode {
-    let args = match Cli::parse().command {
-        Cmd::Diff(args) => args,
+    let result = match Cli::parse().command {
+        Cmd::Diff(args) => run(&args),
+        Cmd::Drift(args) => drift(&args).map_err(|m| codegen::excerpt(&m, SHOWN_ERROR)),
         Cmd::Invite(args) => return invite(args),
     };
-    match run(&args) {
+    match result {
         Ok(failed) => ExitCode::from(u8::from(failed)),
         Err(message) => {
             eprintln!("error: {message}");
@@ -186,12 +232,7 @@ fn diff_revisions(args: &DiffArgs) -> Result<bool, String> {
         (&args.new, &new, Some(&new_load)),
     )
     .map_err(|e| e.to_string())?;
-    if let Some(file) = &args.ignore {
-        let text = codegen::read_file(Path::new(file), codegen::MAX_FILE_BYTES)
-            .map_err(|e| format!("cannot read `{file}`: {e}"))?;
-        let ignore = IgnoreFile::parse(file, &text).map_err(|e| e.to_string())?;
-        diff::ignore::apply(&mut report, &ignore);
-    }
+    apply_ignore(&mut report, args.ignore.as_deref())?;
     let code = if args.code {
         Some(code_diff(
             (&args.old, &old, &old_load),
@@ -200,24 +241,72 @@ fn diff_revisions(args: &DiffArgs) -> Result<bool, String> {
     } else {
         None
     };
-    let code = code.as_deref();
-    let out = match args.format {
-        Format::Text => render::text(&report, &args.old, &args.new, code),
-        Format::Markdown => render::markdown(&report, &args.old, &args.new, code),
-        Format::Json => render::json(&report, code),
-        Format::Githubactions => render::github_actions(
+    print!(
+        "{}",
+        render_report(
+            args.format,
             &report,
-            repository_path(&args.old),
-            repository_path(&args.new),
-        ),
-    };
-    print!("{out}");
-    let threshold = args.fail_on.map(|f| match f {
-        FailOn::Breaking => Level::Breaking,
-        FailOn::Warning => Level::Warning,
-    });
+            (&args.old, &args.new),
+            code.as_deref()
+        )
+    );
+    let threshold = args.fail_on.map(FailOn::level);
     let unmatched = args.fail_on_unmatched && !report.unmatched_ignores.is_empty();
     Ok(unmatched || threshold.is_some_and(|t| report.fails_at(t)))
+}
+
+/// Runs `drift`; `Ok(true)` when a difference reaches `--fail-on` or, with
+/// `--fail-on`, an ignore entry matches none.
+fn drift(args: &DriftArgs) -> Result<bool, String> {
+    let (ours, ours_origin) = read_revision(&args.doc)?;
+    let (theirs, theirs_origin) = read_revision(&args.vendor_doc)?;
+    let ours_load = |path: &str| ours_origin.load(path);
+    let theirs_load = |path: &str| theirs_origin.load(path);
+    let mut report = invitations_cli::drift::compare(
+        (&args.doc, &ours, Some(&ours_load)),
+        (&args.vendor_doc, &theirs, Some(&theirs_load)),
+        args.vendor.as_str(),
+    )
+    .map_err(|e| e.to_string())?;
+    apply_ignore(&mut report, args.ignore.as_deref())?;
+    print!(
+        "{}",
+        render_report(args.format, &report, (&args.doc, &args.vendor_doc), None)
+    );
+    Ok(args
+        .fail_on
+        .map(FailOn::level)
+        .is_some_and(|t| report.fails_at(t) || !report.unmatched_ignores.is_empty()))
+}
+
+/// Marks the changes an ignore file accepts, when one is given.
+fn apply_ignore(report: &mut Report, file: Option<&str>) -> Result<(), String> {
+    let Some(file) = file else {
+        return Ok(());
+    };
+    let text = codegen::read_file(Path::new(file), codegen::MAX_FILE_BYTES)
+        .map_err(|e| format!("cannot read `{file}`: {e}"))?;
+    let ignore = IgnoreFile::parse(file, &text).map_err(|e| e.to_string())?;
+    diff::ignore::apply(report, &ignore);
+    Ok(())
+}
+
+/// The report in `format`; `names` are the two documents (old and new, or
+/// ours and the vendor's) as given on the command line.
+fn render_report(
+    format: Format,
+    report: &Report,
+    (first, second): (&str, &str),
+    code: Option<&[render::CodeDiff]>,
+) -> String {
+    match format {
+        Format::Text => render::text(report, first, second, code),
+        Format::Markdown => render::markdown(report, first, second, code),
+        Format::Json => render::json(report, code),
+        Format::Githubactions => {
+            render::github_actions(report, repository_path(first), repository_path(second))
+        }
+    }
 }
 
 /// The path in the repository of a revision: the file itself, or the path of

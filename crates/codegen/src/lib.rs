@@ -315,6 +315,29 @@ impl<'a> Document<'a> {
         text: &'a str,
         load: Option<Loader<'_>>,
     ) -> Result<Self, GenerateError> {
+        Self::parse_versions(file, text, load, &["3.0."])
+    }
+
+    /// [`Document::parse_with`] for a definition the crate does not
+    /// generate from (a vendor's own, for `invitations drift`): OpenAPI
+    /// 3.0.x or 3.1.x, read and bundled the same way, its local `$ref`s
+    /// checked; none of the generator's conventions asked for.
+    pub fn parse_definition(
+        file: &'a str,
+        text: &'a str,
+        load: Option<Loader<'_>>,
+    ) -> Result<Self, GenerateError> {
+        Self::parse_versions(file, text, load, &["3.0.", "3.1."])
+    }
+
+    /// Parses, checks that the `openapi` version starts with one of
+    /// `versions`, bundles the other files and checks the `$ref`s.
+    fn parse_versions(
+        file: &'a str,
+        text: &'a str,
+        load: Option<Loader<'_>>,
+        versions: &[&str],
+    ) -> Result<Self, GenerateError> {
         let root: Value = yaml::parse(text).map_err(|e| GenerateError {
             file: file.to_owned(),
             line: e.line,
@@ -330,7 +353,7 @@ impl<'a> Document<'a> {
             root,
             files: Vec::new(),
         };
-        unbundled.check_version()?;
+        unbundled.check_version(versions)?;
         let mut root = unbundled.root;
         let files = bundle::bundle(file, text, &mut root, load)?;
         let doc = Document {
@@ -360,9 +383,17 @@ impl<'a> Document<'a> {
         }
     }
 
-    fn check_version(&self) -> Result<(), GenerateError> {
+    fn check_version(&self, versions: &[&str]) -> Result<(), GenerateError> {
         match self.root.get("openapi") {
-            Some(Value::String(v)) if v.trim().starts_with("3.0.") => Ok(()),
+            Some(Value::String(v)) if versions.iter().any(|p| v.trim().starts_with(p)) => Ok(()),
+            Some(Value::String(v)) if versions.len() > 1 => Err(self.error_at(
+                &["openapi"],
+                "openapi",
+                format!(
+                    "openapi {} is not supported: openapi 3.0.x and 3.1.x are read",
+                    excerpt(v, QUOTED)
+                ),
+            )),
             Some(Value::String(v)) => Err(self.error_at(
                 &["openapi"],
                 "openapi",

@@ -211,11 +211,11 @@ mod tests {
                 level: Level::Breaking,
                 note: String::new(),
             },
-            rust: Impact {
+            rust: Some(Impact {
                 level: Level::Breaking,
                 note: String::new(),
-            },
-            semver: Bump::Major,
+            }),
+            semver: Some(Bump::Major),
             ignored: None,
         }
     }
@@ -258,7 +258,7 @@ mod tests {
     fn matched_changes_carry_the_reason_and_the_rest_is_reported() {
         let ignore = IgnoreFile::parse("ignore.yaml", FILE).unwrap();
         let mut report = Report {
-            semver: Bump::Major,
+            semver: Some(Bump::Major),
             changes: vec![
                 change(
                     "request-property-became-required",
@@ -279,6 +279,10 @@ mod tests {
         assert_eq!(report.changes[1].ignored, None);
         assert_eq!(report.unmatched_ignores.len(), 1);
         assert_eq!(report.unmatched_ignores[0].id, "operation-removed");
-        assert_eq!(report.semver, Bump::Major, "the crate still needs the bump");
+        assert_eq!(
+            report.semver,
+            Some(Bump::Major),
+            "the crate still needs the bump"
+        );
     }
 }

@@ -413,7 +413,7 @@ fn judge(change: &mut Change, explained: &[&RustChange], behaviour: Option<(Leve
         notes.push(note);
     }
     notes.extend(summarize(explained));
-    change.rust = match level {
+    let rust = match level {
         None => Impact {
             level: Level::Info,
             note: "the generated api is unchanged by this change".to_owned(),
@@ -430,13 +430,16 @@ fn judge(change: &mut Change, explained: &[&RustChange], behaviour: Option<(Leve
     } else {
         Bump::Patch
     };
-    change.semver = explained
-        .iter()
-        .map(|rc| rc.bump)
-        .max()
-        .unwrap_or(Bump::Patch)
-        .max(floor);
-    change.level = change.wire.level.max(change.rust.level);
+    change.semver = Some(
+        explained
+            .iter()
+            .map(|rc| rc.bump)
+            .max()
+            .unwrap_or(Bump::Patch)
+            .max(floor),
+    );
+    change.level = change.wire.level.max(rust.level);
+    change.rust = Some(rust);
 }
 
 /// The notes of the most serious differences, three at most, whole items
@@ -470,10 +473,7 @@ fn unexplained_change(
     new: &Revision<'_>,
 ) -> Change {
     let (location, side, operations) = place_of(vendor, owner, old, new);
-    let revision = match side {
-        Side::New => new,
-        Side::Old => old,
-    };
+    let revision = if side.is_first() { old } else { new };
     let level = rcs.iter().map(|rc| rc.level).max().unwrap_or(Level::Info);
     let what = match owner {
         Owner::Type(name) => format!("`{vendor}::types::{name}`"),
@@ -497,16 +497,17 @@ fn unexplained_change(
             note: "no wire rule of this tool covers it; read the document change at this place"
                 .to_owned(),
         },
-        rust: Impact {
+        rust: Some(Impact {
             level,
             note: summarize(rcs).join("; "),
-        },
-        semver: rcs
-            .iter()
-            .map(|rc| rc.bump)
-            .max()
-            .unwrap_or(Bump::Patch)
-            .max(Bump::Patch),
+        }),
+        semver: Some(
+            rcs.iter()
+                .map(|rc| rc.bump)
+                .max()
+                .unwrap_or(Bump::Patch)
+                .max(Bump::Patch),
+        ),
         ignored: None,
     }
 }

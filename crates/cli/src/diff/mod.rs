@@ -43,11 +43,11 @@ mod generated;
 pub mod ignore;
 mod link;
 pub mod render;
-mod revision;
+pub(crate) mod revision;
 pub mod rules;
 mod surface;
 mod syntax;
-mod wire;
+pub(crate) mod wire;
 
 pub use rules::Rule;
 
@@ -123,14 +123,26 @@ pub struct Impact {
     pub note: String,
 }
 
-/// Which revision a change's location and line refer to.
+/// Which document a change's location and line refer to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
-    /// The old document (the place is gone from the new one).
+    /// The old revision (the place is gone from the new one).
     Old,
-    /// The new document.
+    /// The new revision.
     New,
+    /// `invitations drift`: our document (what only it has).
+    Ours,
+    /// `invitations drift`: the vendor's definition.
+    Vendor,
+}
+
+impl Side {
+    /// Whether the place is in the first of the two documents a report
+    /// compares (the old revision, or our document), not the second.
+    pub fn is_first(self) -> bool {
+        matches!(self, Side::Old | Side::Ours)
+    }
 }
 
 /// One change between the two revisions.
@@ -158,10 +170,14 @@ pub struct Change {
     pub message: String,
     /// What it means for callers of the HTTP API.
     pub wire: Impact,
-    /// What it means for code written against the generated Rust API.
-    pub rust: Impact,
-    /// The bump this change alone needs.
-    pub semver: Bump,
+    /// What it means for code written against the generated Rust API
+    /// (`invitations diff`; `None` in `invitations drift`, which compares
+    /// no generated code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rust: Option<Impact>,
+    /// The bump this change alone needs (`invitations diff` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semver: Option<Bump>,
     /// Why it is accepted, when an ignore file ([`ignore`]) accepts it: it
     /// no longer counts for `--fail-on`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,11 +192,14 @@ impl Change {
     }
 }
 
-/// The result of comparing two revisions.
+/// The result of comparing two revisions (or, from `invitations drift`,
+/// our document with the vendor's definition).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
-    /// The bump the crate needs: the largest of the changes' bumps.
-    pub semver: Bump,
+    /// The bump the crate needs: the largest of the changes' bumps
+    /// (`invitations diff` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semver: Option<Bump>,
     /// The changes, most serious first.
     pub changes: Vec<Change>,
     /// Entries of the ignore file that match no change ([`ignore::apply`]).
@@ -234,7 +253,7 @@ pub fn compare_with(old: Source<'_>, new: Source<'_>) -> Result<Report, Generate
     let new = new?;
     if old.doc.root == new.doc.root {
         return Ok(Report {
-            semver: Bump::None,
+            semver: Some(Bump::None),
             changes: Vec::new(),
             unmatched_ignores: Vec::new(),
         });
@@ -277,14 +296,30 @@ pub fn compare_with(old: Source<'_>, new: Source<'_>) -> Result<Report, Generate
             side: Side::New,
             message: "the documents differ only in parts that do not change the api (descriptions, examples, info)".to_owned(),
             wire: impact(Level::Info, "requests and responses are unchanged"),
-            rust: impact(
+            rust: Some(impact(
                 Level::Info,
                 "the generated api is unchanged; its documentation may differ",
-            ),
-            semver: Bump::Patch,
+            )),
+            semver: Some(Bump::Patch),
             ignored: None,
         });
     }
+    sort(&mut changes);
+    let semver = changes
+        .iter()
+        .filter_map(|c| c.semver)
+        .max()
+        .unwrap_or(Bump::None);
+    Ok(Report {
+        semver: Some(semver),
+        changes,
+        unmatched_ignores: Vec::new(),
+    })
+}
+
+/// The order of a report: most serious first, then by vendor, place, id
+/// and message.
+pub(crate) fn sort(changes: &mut [Change]) {
     changes.sort_by(|a, b| {
         b.level
             .cmp(&a.level)
@@ -293,15 +328,9 @@ pub fn compare_with(old: Source<'_>, new: Source<'_>) -> Result<Report, Generate
             .then_with(|| a.id.cmp(&b.id))
             .then_with(|| a.message.cmp(&b.message))
     });
-    let semver = changes.iter().map(|c| c.semver).max().unwrap_or(Bump::None);
-    Ok(Report {
-        semver,
-        changes,
-        unmatched_ignores: Vec::new(),
-    })
 }
 
-fn impact(level: Level, note: impl Into<String>) -> Impact {
+pub(crate) fn impact(level: Level, note: impl Into<String>) -> Impact {
     Impact {
         level,
         note: note.into(),

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{Change, Level, Report, Side};
+use super::{Change, Level, Report};
 use crate::codegen::escape_controls as esc;
 
 /// The unified diff of the generated Rust code of one vendor: (vendor,
@@ -30,7 +30,11 @@ pub type CodeDiff = (String, String);
 pub fn text(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} -> {}", esc(old), esc(new));
-    let _ = writeln!(out, "semver: {} ({})", report.semver, counts(report));
+    match report.semver {
+        Some(semver) => writeln!(out, "semver: {semver} ({})", counts(report)),
+        None => writeln!(out, "{}", counts(report)),
+    }
+    .unwrap_or_default();
     for c in &report.changes {
         let _ = writeln!(out);
         let scope = [c.vendor.as_deref(), c.operation.as_deref()]
@@ -45,7 +49,9 @@ pub fn text(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>) ->
             let _ = writeln!(out, "  operations: {}", esc(&c.operations.join(", ")));
         }
         let _ = writeln!(out, "  wire: {}: {}", c.wire.level, esc(&c.wire.note));
-        let _ = writeln!(out, "  rust: {}: {}", c.rust.level, esc(&c.rust.note));
+        if let Some(rust) = &c.rust {
+            let _ = writeln!(out, "  rust: {}: {}", rust.level, esc(&rust.note));
+        }
         if let Some(reason) = &c.ignored {
             let _ = writeln!(out, "  accepted (ignore file): {}", esc(reason));
         }
@@ -133,11 +139,19 @@ fn longest_run(text: &str, c: char) -> usize {
 pub fn markdown(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## {} → {}\n", code_span(old), code_span(new));
-    let _ = writeln!(out, "Semver: **{}** ({}).\n", report.semver, counts(report));
+    match report.semver {
+        Some(semver) => writeln!(out, "Semver: **{semver}** ({}).\n", counts(report)),
+        None => writeln!(out, "{}.\n", upper_first(&counts(report))),
+    }
+    .unwrap_or_default();
+    // The Rust column, for a report that judges the generated code.
+    let rust = report.semver.is_some();
     if !report.changes.is_empty() {
         let _ = writeln!(
             out,
-            "| level | change | vendor | operation | where | wire | rust |\n|---|---|---|---|---|---|---|"
+            "| level | change | vendor | operation | where | wire |{}\n|---|---|---|---|---|---|{}",
+            if rust { " rust |" } else { "" },
+            if rust { "---|" } else { "" }
         );
     }
     for c in &report.changes {
@@ -145,9 +159,9 @@ pub fn markdown(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>
             Some(reason) => format!("{} (accepted: {})", c.level, cell(reason)),
             None => c.level.to_string(),
         };
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "| {} | {}: {} | {} | {} | {} | {}: {} | {}: {} |",
+            "| {} | {}: {} | {} | {} | {} | {}: {} |",
             level,
             code_cell(&c.id),
             cell(&c.message),
@@ -156,9 +170,15 @@ pub fn markdown(report: &Report, old: &str, new: &str, code: Option<&[CodeDiff]>
             code_cell(&place(c, old, new)),
             c.wire.level,
             cell(&c.wire.note),
-            c.rust.level,
-            cell(&c.rust.note)
         );
+        if rust {
+            let (level, note) = c
+                .rust
+                .as_ref()
+                .map_or((Level::Info, ""), |r| (r.level, r.note.as_str()));
+            let _ = write!(out, " {level}: {} |", cell(note));
+        }
+        out.push('\n');
     }
     for e in &report.unmatched_ignores {
         let _ = writeln!(
@@ -220,14 +240,19 @@ pub fn github_actions(report: &Report, old_file: &str, new_file: &str) -> String
             (None, Level::Warning) => "warning",
             (None, Level::Breaking) => "error",
         };
-        let file = match c.side {
-            Side::Old => old_file,
-            Side::New => new_file,
+        let file = if c.side.is_first() {
+            old_file
+        } else {
+            new_file
         };
-        let mut text = format!(
-            "{} (wire: {}: {}; rust: {}: {}; semver: {})",
-            c.message, c.wire.level, c.wire.note, c.rust.level, c.rust.note, c.semver
-        );
+        let mut text = format!("{} (wire: {}: {}", c.message, c.wire.level, c.wire.note);
+        if let Some(rust) = &c.rust {
+            text.push_str(&format!("; rust: {}: {}", rust.level, rust.note));
+        }
+        if let Some(semver) = c.semver {
+            text.push_str(&format!("; semver: {semver}"));
+        }
+        text.push(')');
         if let Some(reason) = &c.ignored {
             text.push_str(&format!("; accepted: {reason}"));
         }
@@ -249,10 +274,14 @@ pub fn github_actions(report: &Report, old_file: &str, new_file: &str) -> String
             ))
         );
     }
+    let (tool, summary) = match report.semver {
+        Some(semver) => ("diff", format!("semver: {semver} ({})", counts(report))),
+        None => ("drift", counts(report)),
+    };
     let _ = writeln!(
         out,
-        "::notice title=invitations diff::{}",
-        escape_data(&format!("semver: {} ({})", report.semver, counts(report)))
+        "::notice title=invitations {tool}::{}",
+        escape_data(&summary)
     );
     out
 }
@@ -319,12 +348,18 @@ fn counts(report: &Report) -> String {
     )
 }
 
-/// `file:line #/pointer` of a change, in the revision it refers to.
+/// `text` with its first letter in upper case.
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// `file:line #/pointer` of a change, in the document it refers to.
 fn place(change: &Change, old: &str, new: &str) -> String {
-    let file = match change.side {
-        Side::Old => old,
-        Side::New => new,
-    };
+    let file = if change.side.is_first() { old } else { new };
     match change.line {
         Some(line) => format!("{file}:{line} {}", change.location),
         None => format!("{file} {}", change.location),
@@ -334,7 +369,7 @@ fn place(change: &Change, old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{Bump, Impact};
+    use crate::diff::{Bump, Impact, Side};
 
     fn report() -> Report {
         let impact = |level, note: &str| Impact {
@@ -342,7 +377,7 @@ mod tests {
             note: note.to_owned(),
         };
         Report {
-            semver: Bump::Major,
+            semver: Some(Bump::Major),
             unmatched_ignores: Vec::new(),
             changes: vec![
                 Change {
@@ -356,8 +391,8 @@ mod tests {
                     side: Side::New,
                     message: "request property `x` was added (a|b)".to_owned(),
                     wire: impact(Level::Info, "an optional property to send"),
-                    rust: impact(Level::Breaking, "a new field"),
-                    semver: Bump::Major,
+                    rust: Some(impact(Level::Breaking, "a new field")),
+                    semver: Some(Bump::Major),
                     ignored: None,
                 },
                 Change {
@@ -371,8 +406,8 @@ mod tests {
                     side: Side::Old,
                     message: "path /x was removed".to_owned(),
                     wire: impact(Level::Breaking, "calls to it fail"),
-                    rust: impact(Level::Breaking, "gone"),
-                    semver: Bump::Major,
+                    rust: Some(impact(Level::Breaking, "gone")),
+                    semver: Some(Bump::Major),
                     ignored: None,
                 },
             ],
@@ -416,7 +451,7 @@ mod tests {
     #[test]
     fn text_of_no_changes_is_the_heading() {
         let empty = Report {
-            semver: Bump::None,
+            semver: Some(Bump::None),
             unmatched_ignores: Vec::new(),
             changes: Vec::new(),
         };
@@ -439,7 +474,7 @@ mod tests {
              | breaking | `path-removed`: path /x was removed |  |  | `old.yaml #/paths/~1x` | breaking: calls to it fail | breaking: gone |\n"
         );
         let empty = Report {
-            semver: Bump::None,
+            semver: Some(Bump::None),
             unmatched_ignores: Vec::new(),
             changes: Vec::new(),
         };

@@ -10,11 +10,11 @@ use serde_json::Value;
 use crate::codegen::{self, Document, GenerateError};
 
 /// One parsed revision with its operations indexed.
-pub(super) struct Revision<'a> {
+pub(crate) struct Revision<'a> {
     /// Where each place is in the text.
     lines: codegen::LineIndex<'a>,
-    pub(super) doc: Document<'a>,
-    pub(super) operations: Vec<Operation>,
+    pub(crate) doc: Document<'a>,
+    pub(crate) operations: Vec<Operation>,
 }
 
 /// The parts of `this` revision that are not the same in `other`, each at
@@ -105,21 +105,21 @@ fn fingerprint(doc: &Document<'_>, path: &str, method: &str) -> u64 {
 }
 
 /// An operation of a revision, with what the comparison needs.
-pub(super) struct Operation {
-    pub(super) id: String,
-    pub(super) vendor: String,
-    pub(super) path: String,
-    pub(super) method: String,
+pub(crate) struct Operation {
+    pub(crate) id: String,
+    pub(crate) vendor: String,
+    pub(crate) path: String,
+    pub(crate) method: String,
     /// The path with its parameter names blanked: `/a/{}/b`.
-    pub(super) shape: String,
+    pub(crate) shape: String,
     /// A hash of everything generation and the wire rules read for the
     /// operation ([`fingerprint`]): equal in both revisions when the
     /// operation is unchanged.
-    pub(super) print: u64,
+    pub(crate) print: u64,
 }
 
 impl<'a> Revision<'a> {
-    pub(super) fn read(
+    pub(crate) fn read(
         name: &'a str,
         text: &'a str,
         load: Option<codegen::Loader<'_>>,
@@ -148,12 +148,23 @@ impl<'a> Revision<'a> {
         })
     }
 
-    pub(super) fn root(&self) -> &Value {
+    /// A revision of a document read and checked elsewhere (the vendor's
+    /// definition in `invitations drift`), with the operations to compare;
+    /// `text` is the text its places are looked up in.
+    pub(crate) fn from_parts(text: &'a str, doc: Document<'a>, operations: Vec<Operation>) -> Self {
+        Revision {
+            lines: codegen::LineIndex::new(text),
+            doc,
+            operations,
+        }
+    }
+
+    pub(crate) fn root(&self) -> &Value {
         &self.doc.root
     }
 
     /// The operation object.
-    pub(super) fn op(&self, op: &Operation) -> &Value {
+    pub(crate) fn op(&self, op: &Operation) -> &Value {
         &self.doc.root["paths"][&op.path][&op.method]
     }
 
@@ -232,7 +243,7 @@ impl<'a> Revision<'a> {
     }
 
     /// The 1-based line of a place, when it can be found.
-    pub(super) fn line(&self, segments: &[String]) -> Option<usize> {
+    pub(crate) fn line(&self, segments: &[String]) -> Option<usize> {
         self.lines.line(segments)
     }
 
@@ -282,7 +293,7 @@ impl<'a> Revision<'a> {
 
 /// `/accounts/{accountId}/x` → `/accounts/{}/x`: two paths that differ only
 /// in parameter names are the same endpoint.
-pub(super) fn path_shape(path: &str) -> String {
+pub(crate) fn path_shape(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     let mut in_param = false;
     for c in path.chars() {

@@ -160,6 +160,7 @@ rules! {
     SchemaMovedInline = "schema-moved-inline": "a component schema was written inline instead",
     SchemaMovedToComponents = "schema-moved-to-components": "an inline schema became a component schema",
     RustApiChanged = "rust-api-changed": "the generated rust api changed where no other rule names the document change",
+    SchemaNotJudged = "schema-not-judged": "a construct of the vendor's definition the rules cannot compare (`invitations drift` only)",
     DocumentChanged = "document-changed": "the documents differ only in parts that do not change the api (descriptions, examples, info)",
 }
 

@@ -243,6 +243,23 @@ impl Diff<'_, '_> {
             out
         };
         let (o, n) = (requirements(self.old, old), requirements(self.new, new));
+        // The same requirements under other scheme names (a renamed scheme,
+        // or a drift, whose two documents name their schemes each its own
+        // way) ask for the same credentials.
+        let by_content = |r: &Revision<'_>, reqs: &[Vec<String>]| -> Vec<Vec<String>> {
+            let mut out: Vec<Vec<String>> = reqs
+                .iter()
+                .map(|req| {
+                    let mut keys: Vec<String> =
+                        req.iter().map(|name| scheme_key(r, name)).collect();
+                    keys.sort();
+                    keys
+                })
+                .collect();
+            out.sort();
+            out
+        };
+        let same_credentials = by_content(self.old, &o) == by_content(self.new, &n);
         let show = |reqs: &[Vec<String>]| -> String {
             if reqs.is_empty() {
                 return "none".to_owned();
@@ -252,7 +269,7 @@ impl Diff<'_, '_> {
                 .collect::<Vec<_>>()
                 .join(" or ")
         };
-        if o != n {
+        if o != n && !same_credentials {
             self.emit(
                 ctx,
                 Rule::SecurityChanged,
@@ -268,17 +285,7 @@ impl Diff<'_, '_> {
             .filter(|s| n.iter().flatten().any(|t| t == *s))
             .collect();
         for name in used {
-            let strip = |r: &Revision<'_>| -> Option<Value> {
-                let mut scheme = r
-                    .root()
-                    .pointer(&format!("/components/securitySchemes/{name}"))?
-                    .clone();
-                if let Some(m) = scheme.as_object_mut() {
-                    m.retain(|k, _| k != "description" && !k.starts_with("x-"));
-                }
-                Some(scheme)
-            };
-            if strip(self.old) != strip(self.new) {
+            if scheme_key(self.old, name) != scheme_key(self.new, name) {
                 let place = vec![
                     "components".to_owned(),
                     "securitySchemes".to_owned(),
@@ -294,4 +301,24 @@ impl Diff<'_, '_> {
             }
         }
     }
+}
+
+/// What a security scheme asks for, as a comparable key: its definition
+/// without words (`description`, `x-` extensions), the HTTP auth scheme in
+/// lower case (`Bearer` is `bearer`); its name when it is not defined.
+fn scheme_key(r: &Revision<'_>, name: &str) -> String {
+    let pointer = format!(
+        "/components/securitySchemes/{}",
+        name.replace('~', "~0").replace('/', "~1")
+    );
+    let Some(mut scheme) = r.root().pointer(&pointer).cloned() else {
+        return format!("undefined {name}");
+    };
+    if let Some(m) = scheme.as_object_mut() {
+        m.retain(|k, _| k != "description" && !k.starts_with("x-"));
+        if let Some(Value::String(http)) = m.get_mut("scheme") {
+            *http = http.to_ascii_lowercase();
+        }
+    }
+    scheme.to_string()
 }

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{At, Context, Diff, Direction, Place};
+use super::{At, Context, Diff, Direction, Mode, Place};
 use crate::codegen;
 use crate::diff::Level::{Breaking, Info, Warning};
 use crate::diff::rules::Rule;
@@ -25,6 +25,15 @@ impl Diff<'_, '_> {
             codegen::enum_values(self.old.root(), old),
             codegen::enum_values(self.new.root(), new),
         );
+        let open = |s: &Value| super::flag(s, "x-open-enum");
+        let (old_open, new_open) = (open(old), open(new));
+        // Whether the client of the first document reads a value its enum
+        // does not list. In a drift that is ours to decide: the vendor's
+        // definition never says how our code reads its values.
+        let reads_unknown = match self.mode {
+            Mode::Revisions => new_open,
+            Mode::Drift => old_open,
+        };
         let (Some(o), Some(n)) = (&o, &n) else {
             if o.is_some() != n.is_some() {
                 let became = if n.is_some() {
@@ -42,7 +51,19 @@ impl Diff<'_, '_> {
                     (Direction::Request, false) => {
                         (Info, "the server accepts any value of the type")
                     }
-                    (Direction::Response, _) => (Warning, "the set of accepted values changes"),
+                    (Direction::Response, _) if self.mode == Mode::Revisions => {
+                        (Warning, "the set of accepted values changes")
+                    }
+                    // Drift: the vendor lists values, ours reads any.
+                    (Direction::Response, true) => (Info, "the server says which values it sends"),
+                    (Direction::Response, false) if reads_unknown => (
+                        Info,
+                        "the server may send any value; ours reads one it does not list as unknown (`Other`)",
+                    ),
+                    (Direction::Response, false) => (
+                        Breaking,
+                        "the server may send any value; ours fails to read one its closed enum does not list",
+                    ),
                 };
                 self.emit(
                     ctx,
@@ -58,9 +79,7 @@ impl Diff<'_, '_> {
             }
             return;
         };
-        let open = |s: &Value| super::flag(s, "x-open-enum");
-        let (old_open, new_open) = (open(old), open(new));
-        if old_open != new_open {
+        if self.mode == Mode::Revisions && old_open != new_open {
             let (rule, message, wire) = if new_open {
                 (
                     dir.pick(Rule::RequestEnumBecameOpen, Rule::ResponseEnumBecameOpen),
@@ -93,7 +112,7 @@ impl Diff<'_, '_> {
             );
         }
         for value in n.iter().filter(|v| !o.contains(v)) {
-            let wire = match (dir, new_open) {
+            let wire = match (dir, reads_unknown) {
                 (Direction::Request, _) => (Info, "the server accepts one more value"),
                 (Direction::Response, true) => (
                     Info,

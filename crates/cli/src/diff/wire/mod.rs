@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::revision::{Revision, seg};
 use super::rules::Rule;
-use super::{Bump, Change, Level, Side, impact};
+use super::{Change, Level, Side, impact};
 use crate::codegen;
 
 mod bodies;
@@ -30,9 +30,9 @@ mod properties;
 mod schemas;
 
 /// A change found in the documents, with what its rule knows beyond it.
-pub(super) struct Found {
+pub(crate) struct Found {
     /// The change; its Rust judgement is set later, by `link`.
-    pub(super) change: Change,
+    pub(crate) change: Change,
     /// A change of behaviour the generated API does not show (see
     /// [`Diff::emit`]).
     pub(super) behaviour: Option<Behaviour>,
@@ -46,10 +46,43 @@ pub(super) fn changes(old: &Revision<'_>, new: &Revision<'_>) -> Vec<Found> {
     let mut diff = Diff {
         old,
         new,
+        mode: Mode::Revisions,
         changes: BTreeMap::new(),
     };
     diff.servers();
     diff.operations();
+    diff.changes.into_values().collect()
+}
+
+/// What two documents are: two revisions of ours, or ours and the vendor's
+/// definition (`invitations drift`). The rules are the same, judged from
+/// the client of the first against a server of the second; a drift does
+/// not report what only says that the two were written by different
+/// people (component names) or what only our generated code knows
+/// (whether an enum is open is ours to decide, not the vendor's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Revisions,
+    Drift,
+}
+
+/// The changes between our document (`ours`, the client) and the vendor's
+/// definition (`vendor`, the server), for the operations paired by `pairs`
+/// (indices into each one's operations), in no particular order.
+pub(crate) fn drift_changes(
+    ours: &Revision<'_>,
+    vendor: &Revision<'_>,
+    pairs: &[(usize, usize)],
+) -> Vec<Found> {
+    let mut diff = Diff {
+        old: ours,
+        new: vendor,
+        mode: Mode::Drift,
+        changes: BTreeMap::new(),
+    };
+    for &(i, j) in pairs {
+        diff.operation(&ours.operations[i], &vendor.operations[j]);
+    }
     diff.changes.into_values().collect()
 }
 
@@ -163,6 +196,7 @@ pub(super) type Behaviour = (Level, String);
 struct Diff<'r, 'a> {
     old: &'r Revision<'a>,
     new: &'r Revision<'a>,
+    mode: Mode,
     /// Changes by (rule, location, message), so that a schema reached by
     /// many operations is reported once.
     changes: BTreeMap<(Rule, String, String), Found>,
@@ -190,10 +224,7 @@ impl Diff<'_, '_> {
             Place::Old(s) => (Side::Old, s, None),
             Place::Moved { old, new } => (Side::New, new, Some(codegen::json_pointer(old))),
         };
-        let revision = match side {
-            Side::New => self.new,
-            Side::Old => self.old,
-        };
+        let revision = if side.is_first() { self.old } else { self.new };
         let location = codegen::json_pointer(segments);
         let message = message.into();
         let key = (rule, location.clone(), message.clone());
@@ -210,8 +241,8 @@ impl Diff<'_, '_> {
                 message,
                 wire: impact(wire.0, wire.1),
                 // Set by `link` from the generated code.
-                rust: impact(Level::Info, ""),
-                semver: Bump::Patch,
+                rust: None,
+                semver: None,
                 ignored: None,
             };
             Found {

@@ -137,9 +137,10 @@ impl Diff<'_, '_> {
     /// Operations with no counterpart: grouped by path when the whole path
     /// is new (or gone), one by one otherwise.
     fn unmatched(&mut self, indices: &[usize], side: Side) {
-        let (this, other) = match side {
-            Side::Old => (self.old, self.new),
-            Side::New => (self.new, self.old),
+        let (this, other) = if side.is_first() {
+            (self.old, self.new)
+        } else {
+            (self.new, self.old)
         };
         let mut by_path: BTreeMap<&str, Vec<&Operation>> = BTreeMap::new();
         for &i in indices {
@@ -163,8 +164,8 @@ impl Diff<'_, '_> {
                     .map(|o| format!("{} ({})", o.method.to_uppercase(), o.id))
                     .collect();
                 // One change for the path, naming all its operations.
-                let change = match side {
-                    Side::New => self.emit(
+                let change = match side.is_first() {
+                    false => self.emit(
                         &ctx,
                         Rule::PathAdded,
                         Place::New(&at),
@@ -172,7 +173,7 @@ impl Diff<'_, '_> {
                         (Info, "new endpoints to call"),
                         None,
                     ),
-                    Side::Old => self.emit(
+                    true => self.emit(
                         &ctx,
                         Rule::PathRemoved,
                         Place::Old(&at),
@@ -200,8 +201,8 @@ impl Diff<'_, '_> {
                         op.id
                     )
                 };
-                match side {
-                    Side::New => self.emit(
+                match side.is_first() {
+                    false => self.emit(
                         &ctx,
                         Rule::OperationAdded,
                         Place::New(&at),
@@ -209,7 +210,7 @@ impl Diff<'_, '_> {
                         (Info, "a new endpoint to call"),
                         None,
                     ),
-                    Side::Old => self.emit(
+                    true => self.emit(
                         &ctx,
                         Rule::OperationRemoved,
                         Place::Old(&at),
@@ -223,7 +224,7 @@ impl Diff<'_, '_> {
     }
 
     /// Compares one operation with its counterpart.
-    fn operation(&mut self, old: &Operation, new: &Operation) {
+    pub(super) fn operation(&mut self, old: &Operation, new: &Operation) {
         let ctx = Context {
             vendor: new.vendor.clone(),
             operation: Some(new.id.clone()),
