@@ -3,7 +3,8 @@
 //! place, and what has no 3.0 form listed with its place.
 //!
 //! - `type: [T, "null"]` is `type: T` with `nullable: true`; an
-//!   `anyOf`/`oneOf` member `{type: "null"}` makes its schema nullable;
+//!   `anyOf`/`oneOf` member `{type: "null"}`, or `null` in an `enum`, makes
+//!   its schema nullable (the `null` goes from the list);
 //! - `const: v` is `enum: [v]`;
 //! - a numeric `exclusiveMinimum: n` is `minimum: n` with
 //!   `exclusiveMinimum: true` (and the same for the maximum);
@@ -126,6 +127,7 @@ fn schema(value: &mut Value, at: &mut Vec<String>, out: &mut Vec<Unjudged>) {
         map.remove(key);
     }
     types(map, at, out);
+    null_in_enum(map);
     if let Some(value) = map.remove("const") {
         map.entry("enum").or_insert(Value::Array(vec![value]));
     }
@@ -230,6 +232,20 @@ fn types(map: &mut Map<String, Value>, at: &[String], out: &mut Vec<Unjudged>) {
     }
 }
 
+/// `null` in an `enum` says the value may be null (as OpenAPI 3.0.3 asks
+/// beside `nullable: true`, and 3.1 beside a `"null"` type): it goes from
+/// the list, and the schema is nullable.
+fn null_in_enum(map: &mut Map<String, Value>) {
+    let Some(Value::Array(values)) = map.get_mut("enum") else {
+        return;
+    };
+    let before = values.len();
+    values.retain(|v| !v.is_null());
+    if values.len() != before {
+        map.insert("nullable".to_owned(), Value::Bool(true));
+    }
+}
+
 /// A numeric `exclusiveMinimum` (3.1) as the 3.0 pair: the bound in
 /// `minimum` and `exclusiveMinimum: true`; the stricter of the two when
 /// both bounds are given.
@@ -305,6 +321,15 @@ mod tests {
         assert!(u.is_empty());
         let (s, _) = normalized(json!({"type": ["integer"]}));
         assert_eq!(s, json!({"type": "integer"}));
+    }
+
+    #[test]
+    fn null_in_an_enum_is_nullability() {
+        let (s, _) = normalized(json!({"type": ["string", "null"], "enum": ["a", null]}));
+        assert_eq!(
+            s,
+            json!({"type": "string", "nullable": true, "enum": ["a"]})
+        );
     }
 
     #[test]

@@ -270,10 +270,23 @@ impl Diff<'_, '_> {
                 .join(" or ")
         };
         if o != n && !same_credentials {
+            // Where the new requirements are written: the operation's
+            // own, else the document's default.
+            let place = if self
+                .new
+                .root()
+                .pointer(&json_pointer(&seg(&at.new, &["security"])))
+                .is_some()
+                || self.new.root().get("security").is_none()
+            {
+                seg(&at.new, &["security"])
+            } else {
+                vec!["security".to_owned()]
+            };
             self.emit(
                 ctx,
                 Rule::SecurityChanged,
-                Place::New(&seg(&at.new, &["security"])),
+                Place::New(&place),
                 format!("security changed from {} to {}", show(&o), show(&n)),
                 (Breaking, "callers need other credentials"), Some((Warning, "the client still sends what its `Auth` gives; check that the new scheme accepts it")),
 );
