@@ -111,6 +111,29 @@ fn build_script_generates_from_the_real_document_and_watches_only_openapi() {
     assert_eq!(reruns, ["cargo::rerun-if-changed=openapi"]);
 }
 
+/// The build error the README quotes ("Regenerating when the document
+/// changes") is the one the build gives for the example it describes: the
+/// Automox operation without its `operationId`.
+#[test]
+fn the_readme_quotes_the_build_error_as_the_build_gives_it() {
+    let readme = include_str!("../README.md");
+    let quoted = readme
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("error: invitations@0.1.0: "))
+        .expect("the README quotes a build error");
+    let whole = include_str!("../openapi/invitations.yaml");
+    let without = whole.replacen("      operationId: automox_create_invitation\n", "", 1);
+    assert_ne!(without, whole);
+    let output = run_build_script("readme-error", &without);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let errors: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("cargo::error="))
+        .collect();
+    assert_eq!(errors, [quoted], "the README's quoted error is stale");
+}
+
 /// A document split over several files builds as the one document does:
 /// the same generated code, and the build watches the files outside
 /// `openapi/` as well.

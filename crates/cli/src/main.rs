@@ -116,9 +116,9 @@ struct DiffArgs {
     /// The old revision: a file, or `REV:path` as `git show` takes it.
     #[arg(default_value = "HEAD:openapi/invitations.yaml")]
     old: String,
-    /// The new revision: a file, or `REV:path` as `git show` takes it.
-    #[arg(default_value = "openapi/invitations.yaml")]
-    new: String,
+    /// The new revision: a file, or `REV:path` as `git show` takes it
+    /// [default: openapi/invitations.yaml, here or at the repository's top].
+    new: Option<String>,
     /// How to print the report.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -148,9 +148,9 @@ struct DriftArgs {
     /// Which of our vendors it defines.
     #[arg(long, value_parser = vendor_name())]
     vendor: invitations::Vendor,
-    /// Our document: a file, or `REV:path`.
-    #[arg(default_value = "openapi/invitations.yaml")]
-    doc: String,
+    /// Our document: a file, or `REV:path` [default:
+    /// openapi/invitations.yaml, here or at the repository's top].
+    doc: Option<String>,
     /// How to print the report.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -223,20 +223,21 @@ fn run(args: &DiffArgs) -> Result<bool, String> {
 
 /// [`run`], its errors as they come.
 fn diff_revisions(args: &DiffArgs) -> Result<bool, String> {
+    let new_name = args.new.clone().unwrap_or_else(default_document);
     let (old, old_origin) = read_revision(&args.old)?;
-    let (new, new_origin) = read_revision(&args.new)?;
+    let (new, new_origin) = read_revision(&new_name)?;
     let old_load = |path: &str| old_origin.load(path);
     let new_load = |path: &str| new_origin.load(path);
     let mut report = diff::compare_with(
         (&args.old, &old, Some(&old_load)),
-        (&args.new, &new, Some(&new_load)),
+        (&new_name, &new, Some(&new_load)),
     )
     .map_err(|e| e.to_string())?;
     apply_ignore(&mut report, args.ignore.as_deref())?;
     let code = if args.code {
         Some(code_diff(
             (&args.old, &old, &old_load),
-            (&args.new, &new, &new_load),
+            (&new_name, &new, &new_load),
         )?)
     } else {
         None
@@ -246,7 +247,7 @@ fn diff_revisions(args: &DiffArgs) -> Result<bool, String> {
         render_report(
             args.format,
             &report,
-            (&args.old, &args.new),
+            (&args.old, &new_name),
             code.as_deref()
         )
     );
@@ -258,12 +259,13 @@ fn diff_revisions(args: &DiffArgs) -> Result<bool, String> {
 /// Runs `drift`; `Ok(true)` when a difference reaches `--fail-on` or, with
 /// `--fail-on`, an ignore entry matches none.
 fn drift(args: &DriftArgs) -> Result<bool, String> {
-    let (ours, ours_origin) = read_revision(&args.doc)?;
+    let doc = args.doc.clone().unwrap_or_else(default_document);
+    let (ours, ours_origin) = read_revision(&doc)?;
     let (theirs, theirs_origin) = read_revision(&args.vendor_doc)?;
     let ours_load = |path: &str| ours_origin.load(path);
     let theirs_load = |path: &str| theirs_origin.load(path);
     let mut report = invitations_cli::drift::compare(
-        (&args.doc, &ours, Some(&ours_load)),
+        (&doc, &ours, Some(&ours_load)),
         (&args.vendor_doc, &theirs, Some(&theirs_load)),
         args.vendor.as_str(),
     )
@@ -271,7 +273,7 @@ fn drift(args: &DriftArgs) -> Result<bool, String> {
     apply_ignore(&mut report, args.ignore.as_deref())?;
     print!(
         "{}",
-        render_report(args.format, &report, (&args.doc, &args.vendor_doc), None)
+        render_report(args.format, &report, (&doc, &args.vendor_doc), None)
     );
     Ok(args
         .fail_on
@@ -379,7 +381,13 @@ fn read_revision(spec: &str) -> Result<(String, Origin), String> {
     }
     let Some((rev, path)) = spec.split_once(':').filter(|(rev, _)| !rev.is_empty()) else {
         return Err(format!(
-            "cannot read `{spec}`: no such file (a git revision is written `REV:path`)"
+            "cannot read `{spec}`: no such file in the current folder{}",
+            at_the_top(spec)
+                .map(|path| format!(
+                    "; the repository's top has it: name it `{}` or run from there",
+                    path.display()
+                ))
+                .unwrap_or_default()
         ));
     };
     if rev.starts_with('-') {
@@ -410,6 +418,33 @@ fn read_revision(spec: &str) -> Result<(String, Origin), String> {
             path: full,
         },
     ))
+}
+
+/// The document's usual path, `openapi/invitations.yaml`: in the current
+/// folder when it is there, else at the top of the repository that holds
+/// the current folder (run from a subfolder).
+fn default_document() -> String {
+    const DOCUMENT: &str = "openapi/invitations.yaml";
+    if Path::new(DOCUMENT).is_file() {
+        return DOCUMENT.to_owned();
+    }
+    at_the_top(DOCUMENT).map_or_else(|| DOCUMENT.to_owned(), |p| p.display().to_string())
+}
+
+/// The path from the current folder to `path` below the top of the
+/// repository that holds the current folder, when that file exists.
+fn at_the_top(path: &str) -> Option<PathBuf> {
+    let top = git_toplevel(Path::new("."))?.canonicalize().ok()?;
+    if !top.join(path).is_file() {
+        return None;
+    }
+    let here = std::env::current_dir().ok()?.canonicalize().ok()?;
+    let depth = here.strip_prefix(&top).ok()?.components().count();
+    Some(
+        std::iter::repeat_n(Path::new(".."), depth)
+            .collect::<PathBuf>()
+            .join(path),
+    )
 }
 
 /// The top folder of the git repository that holds `folder`, if one does.

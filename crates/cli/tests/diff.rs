@@ -924,6 +924,35 @@ fn defaults_compare_head_with_the_working_tree() {
     );
 }
 
+/// Run from a subfolder of the repository, the default document is the
+/// repository's, and a path that is not there says where it is.
+#[test]
+fn from_a_subfolder_the_default_is_the_repositorys_document() {
+    let dir = git_repo("diff-subfolder");
+    let new =
+        std::fs::read_to_string(data().join("response-enum-value-added-closed/new.yaml")).unwrap();
+    std::fs::write(dir.join("openapi/invitations.yaml"), new).unwrap();
+    let sub = dir.join("openapi");
+    let output = invitations(&["diff", "--format", "json"], &sub);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["changes"][0]["id"], "response-enum-value-added");
+    let output = invitations(
+        &[
+            "diff",
+            "HEAD:openapi/invitations.yaml",
+            "openapi/invitations.yaml",
+        ],
+        &sub,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: cannot read `openapi/invitations.yaml`: no such file in the current folder; \
+         the repository's top has it: name it `../openapi/invitations.yaml` or run from there\n"
+    );
+}
+
 #[test]
 fn bad_inputs_exit_2_naming_what_is_wrong() {
     let dir = git_repo("diff-bad-inputs");

@@ -316,6 +316,12 @@ pub(super) fn bundle(
             continue;
         };
         match entries.get(&name) {
+            // The document's entry only points to the same-named component
+            // of another file (`X: {$ref: 'x.yaml#/components/schemas/X'}`,
+            // now a reference to itself): it is that component.
+            Some(existing) if refers_to_itself(existing, &kind, &name) => {
+                entries.insert(name, value);
+            }
             Some(existing) if *existing != value => {
                 return Err(GenerateError {
                     file: file.to_owned(),
@@ -339,6 +345,17 @@ pub(super) fn bundle(
     }
     *root = rewritten;
     Ok(bundler.files.into_keys().collect())
+}
+
+/// Whether `entry`, the component `name` of `kind`, is nothing but a
+/// `$ref` to itself (what a reference to another file's component of the
+/// same kind and name becomes once bundled).
+fn refers_to_itself(entry: &Value, kind: &str, name: &str) -> bool {
+    entry.as_object().is_some_and(|m| {
+        m.len() == 1
+            && m.get("$ref").and_then(Value::as_str)
+                == Some(json_pointer(&["components", kind, name]).as_str())
+    })
 }
 
 /// An error at the `$ref` at `at` in a file's text.
@@ -711,6 +728,35 @@ mod tests {
         std::fs::write(&file, [0xff, 0xfe]).unwrap();
         assert!(matches!(read_file(&file, 5), Err(ReadError::NotText)));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_component_that_points_to_its_namesake_in_another_file_is_that_component() {
+        let text = "openapi: 3.0.3\ncomponents:\n  schemas:\n    AcmeX:\n      $ref: 'schemas/x.yaml#/components/schemas/AcmeX'\n    AcmeY:\n      $ref: '#/components/schemas/AcmeX'\n";
+        let x = "components:\n  schemas:\n    AcmeX:\n      type: string\n";
+        let load = |path: &str| -> Result<String, ReadError> {
+            assert_eq!(path, "schemas/x.yaml");
+            Ok(x.to_owned())
+        };
+        let mut root = crate::yaml::parse(text).unwrap();
+        let files = bundle("openapi/doc.yaml", text, &mut root, Some(&load)).unwrap();
+        assert_eq!(files, ["schemas/x.yaml"]);
+        assert_eq!(
+            root["components"]["schemas"]["AcmeX"],
+            serde_json::json!({"type": "string"})
+        );
+        assert_eq!(
+            root["components"]["schemas"]["AcmeY"],
+            serde_json::json!({"$ref": "#/components/schemas/AcmeX"})
+        );
+        // Another definition of the name beside it is still refused.
+        let clash = text.replace(
+            "      $ref: 'schemas/x.yaml#/components/schemas/AcmeX'\n    AcmeY:\n      $ref: '#/components/schemas/AcmeX'",
+            "      type: integer\n    AcmeY:\n      $ref: 'schemas/x.yaml#/components/schemas/AcmeX'",
+        );
+        let mut root = crate::yaml::parse(&clash).unwrap();
+        let e = bundle("openapi/doc.yaml", &clash, &mut root, Some(&load)).unwrap_err();
+        assert!(e.message.contains("both define"), "{e}");
     }
 
     #[test]

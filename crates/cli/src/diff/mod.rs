@@ -285,14 +285,16 @@ pub fn compare_with(old: Source<'_>, new: Source<'_>) -> Result<Report, Generate
     let rust = rust?;
     let mut changes = link::link(wire, &rust, &old, &new);
     if changes.is_empty() {
+        // Located at the first place that differs.
+        let at = first_difference(&old.doc.root, &new.doc.root);
         changes.push(Change {
             id: Rule::DocumentChanged.id().to_owned(),
             level: Level::Info,
             vendor: None,
             operation: None,
             operations: Vec::new(),
-            location: "#".to_owned(),
-            line: None,
+            location: crate::codegen::json_pointer(&at),
+            line: new.line(&at),
             side: Side::New,
             message: "the documents differ only in parts that do not change the api (descriptions, examples, info)".to_owned(),
             wire: impact(Level::Info, "requests and responses are unchanged"),
@@ -317,6 +319,45 @@ pub fn compare_with(old: Source<'_>, new: Source<'_>) -> Result<Report, Generate
     })
 }
 
+/// The place (JSON pointer segments) of the first difference between two
+/// documents, in the new one's key order: where a value differs, or the
+/// object or array that gained or lost an entry. Empty when they are equal.
+fn first_difference(old: &serde_json::Value, new: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let mut at = Vec::new();
+    let (mut old, mut new) = (old, new);
+    loop {
+        let next = match (old, new) {
+            (Value::Object(o), Value::Object(n)) => n
+                .iter()
+                .find(|(k, v)| o.get(*k) != Some(*v))
+                .and_then(|(k, v)| Some((k.clone(), o.get(k)?, v))),
+            (Value::Array(o), Value::Array(n)) if o.len() == n.len() => o
+                .iter()
+                .zip(n)
+                .enumerate()
+                .find(|(_, (a, b))| a != b)
+                .map(|(i, (a, b))| (i.to_string(), a, b)),
+            _ => None,
+        };
+        match next {
+            Some((key, o, n)) => {
+                at.push(key);
+                (old, new) = (o, n);
+            }
+            None => {
+                // A key of the new document absent from the old one.
+                if let (Value::Object(o), Value::Object(n)) = (old, new)
+                    && let Some(key) = n.keys().find(|k| !o.contains_key(*k))
+                {
+                    at.push(key.clone());
+                }
+                return at;
+            }
+        }
+    }
+}
+
 /// The order of a report: most serious first, then by vendor, place, id
 /// and message.
 pub(crate) fn sort(changes: &mut [Change]) {
@@ -334,5 +375,25 @@ pub(crate) fn impact(level: Level, note: impl Into<String>) -> Impact {
     Impact {
         level,
         note: note.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::first_difference;
+
+    #[test]
+    fn the_first_difference_is_the_deepest_place_that_differs() {
+        let old = json!({"info": {"title": "a", "version": "1"}, "paths": {}});
+        let new = json!({"info": {"title": "a", "version": "2"}, "paths": {}});
+        assert_eq!(first_difference(&old, &new), ["info", "version"]);
+        let added = json!({"info": {"title": "a", "version": "1", "summary": "s"}, "paths": {}});
+        assert_eq!(first_difference(&old, &added), ["info", "summary"]);
+        let items = json!({"tags": [{"name": "a"}, {"name": "b"}]});
+        let other = json!({"tags": [{"name": "a"}, {"name": "c"}]});
+        assert_eq!(first_difference(&items, &other), ["tags", "1", "name"]);
+        assert!(first_difference(&old, &old).is_empty());
     }
 }
