@@ -1,10 +1,10 @@
 //! The CSV file: its header, its rows, and each row's validation into the
 //! request body the generated client sends.
 //!
-//! Line numbers are the file's own, counted from its bytes ([`LineCount`]):
-//! the header is line 1, `\n`, `\r\n` and a lone `\r` each end a line,
-//! empty lines count, a record whose quoted field spans lines is numbered
-//! by its first line, and a UTF-8 byte order mark is dropped. Every row is
+//! Line numbers are the file's own, counted from its bytes: the header is
+//! line 1, `\n`, `\r\n` and a lone `\r` each end a line, empty lines
+//! count, a record whose quoted field spans lines is numbered by its first
+//! line, and a UTF-8 byte order mark is dropped. Every row is
 //! checked before anything is sent; a bad row becomes an [`Invalid`] with
 //! its line and reason and the others go ahead. Values are trimmed.
 //!
