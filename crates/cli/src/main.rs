@@ -616,11 +616,12 @@ fn invite(args: InviteArgs) -> ExitCode {
     };
     let outcome = runtime.block_on(bulk::invite(&options, async {
         let signal = stop_signal().await;
-        eprintln!(
+        // Above the progress bar, not into it.
+        bulk::progress::note(&format!(
             "stopping ({}): no new rows; waiting for the rows in flight (Ctrl-C or SIGTERM \
              again to quit now; the journal stays consistent)",
             signal.name()
-        );
+        ));
         tokio::spawn(async {
             // A second signal of either kind: the sender is not waiting.
             std::process::exit(stop_signal().await.exit_code());

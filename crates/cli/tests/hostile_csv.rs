@@ -99,15 +99,17 @@ async fn the_text_summary_escapes_what_came_from_the_csv() {
     );
     let lines: Vec<&str> = stdout.lines().collect();
     let titles = lines.iter().filter(|l| !l.starts_with(' ')).count();
-    // One `would send` line, the title, the two invalid rows.
-    assert_eq!(lines.len(), 4, "{stdout}");
-    assert_eq!(titles, 2, "{stdout}");
+    // One `would send` line, the title and the count of rows it would
+    // send, the two invalid rows.
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert_eq!(titles, 3, "{stdout}");
     assert!(lines[1].starts_with("dry run (nothing sent): 0 invited"));
+    assert_eq!(lines[2], "1 row would be sent", "{stdout}");
     assert!(
-        lines[2].starts_with("  line 3: evil\\r\\ndone: 999 invited"),
+        lines[3].starts_with("  line 3: evil\\r\\ndone: 999 invited"),
         "{stdout}"
     );
-    assert!(lines[3].contains("`\\u{1b}[31mroot`"), "{stdout}");
+    assert!(lines[4].contains("`\\u{1b}[31mroot`"), "{stdout}");
 }
 
 /// `--csv /proc/self/environ`: the header error does not print the

@@ -370,8 +370,15 @@ pub async fn invite(
         would_send: Vec::new(),
         error: None,
     };
+    let connection = send::Connection {
+        base_url: options.base_url.clone(),
+        rate: options.rate.or(default_rate(vendor)),
+        timeout: options.timeout,
+        concurrency: options.concurrency,
+    };
     let Some(journal) = journal else {
-        // A dry run.
+        // A dry run: what a run checks, credentials aside.
+        send::Sender::check(vendor, &connection).map_err(BulkError::Setup)?;
         for (row, _) in &in_flight {
             report.summary.resumed += 1;
             let reason = in_flight_reason(row);
@@ -379,19 +386,16 @@ pub async fn invite(
                 .summary
                 .record(row.line, &row.email, Outcome::Unknown, Some(&reason));
         }
+        report.summary.would_send_count = Some(to_send.len() as u64);
         report.would_send = to_send;
         report.summary.sort();
         return Ok(report);
     };
     let sender = if to_send.is_empty() {
+        // Nothing to send needs no credentials; the flags are still checked.
+        send::Sender::check(vendor, &connection).map_err(BulkError::Setup)?;
         None
     } else {
-        let connection = send::Connection {
-            base_url: options.base_url.clone(),
-            rate: options.rate.or(default_rate(vendor)),
-            timeout: options.timeout,
-            concurrency: options.concurrency,
-        };
         Some(send::Sender::from_env(vendor, &connection).map_err(BulkError::Setup)?)
     };
     let writer = journal.into_writer().map_err(BulkError::Journal)?;

@@ -1,8 +1,10 @@
 //! The CSV file: its header, its rows, and each row's validation into the
 //! request body the generated client sends.
 //!
-//! Line numbers are the file's own (the header is line 1; a record whose
-//! quoted field spans lines is numbered by its first line). Every row is
+//! Line numbers are the file's own, counted from its bytes: the header is
+//! line 1, `\n`, `\r\n` and a lone `\r` each end a line, empty lines
+//! count, a record whose quoted field spans lines is numbered by its first
+//! line, and a UTF-8 byte order mark is dropped. Every row is
 //! checked before anything is sent; a bad row becomes an [`Invalid`] with
 //! its line and reason and the others go ahead. Values are trimmed.
 //!
@@ -222,28 +224,101 @@ impl Unread {
         self.offset += n as u64;
     }
 
-    /// How many line breaks (`\n`) the bytes from `offset` on start with,
-    /// among the line breaks (`\r`, `\n`) before the first other byte: the
-    /// empty lines the CSV reader skips before a record.
-    fn empty_lines_at(&self, offset: u64) -> u64 {
-        let skip = usize::try_from(offset.saturating_sub(self.offset)).unwrap_or(usize::MAX);
-        let leading = self.bytes.iter().skip(skip);
-        leading
-            .take_while(|b| matches!(b, b'\r' | b'\n'))
-            .filter(|b| **b == b'\n')
-            .count() as u64
+    /// The bytes from `from` to `to` (those held; offsets in the file).
+    fn between(&self, from: u64, to: u64) -> impl Iterator<Item = u8> + '_ {
+        let skip = usize::try_from(from.saturating_sub(self.offset)).unwrap_or(usize::MAX);
+        let take = usize::try_from(to.saturating_sub(from)).unwrap_or(usize::MAX);
+        self.bytes.iter().skip(skip).take(take).copied()
     }
 }
 
-/// The input, keeping what it read in [`Unread`], and failing with
-/// [`TooLong`] once that holds more than `limit` bytes: the CSV reader reads
-/// at most a buffer ahead of the record it returns, so a record of up to
-/// [`MAX_RECORD`] bytes never trips it with `limit` = [`MAX_RECORD`] + 2 ×
-/// [`BUFFER`], and an endless one stops there.
+/// The file's own line numbers, counted from its bytes as a text editor
+/// counts them: `\n`, `\r\n` and a lone `\r` each end a line. (The CSV
+/// reader's own count sees `\n` only, and numbers a record by where the
+/// one before it ended: the line breaks it skips before a record, and
+/// the `\n` of a `\r\n` it leaves to the next record, depend on how the
+/// input arrived.)
+#[derive(Clone, Copy, Debug)]
+struct LineCount {
+    /// The line of the next byte (1 at the start of the file).
+    line: u64,
+    /// Whether the last byte counted was `\r`: a `\n` right after it ends
+    /// no other line.
+    after_cr: bool,
+}
+
+impl LineCount {
+    /// At the start of the file: line 1.
+    fn new() -> LineCount {
+        LineCount {
+            line: 1,
+            after_cr: false,
+        }
+    }
+
+    /// Counts `byte`.
+    fn count(&mut self, byte: u8) {
+        match byte {
+            b'\n' if self.after_cr => self.after_cr = false,
+            b'\n' => self.line += 1,
+            b'\r' => {
+                self.line += 1;
+                self.after_cr = true;
+            }
+            _ => self.after_cr = false,
+        }
+    }
+
+    /// Counts every byte of `bytes`.
+    fn count_all(&mut self, bytes: impl Iterator<Item = u8>) {
+        bytes.for_each(|byte| self.count(byte));
+    }
+
+    /// The line of the first byte of `bytes` that is not a line break:
+    /// where a record starts, after the empty lines the CSV reader skips
+    /// before it. (All line breaks: the line after them.)
+    fn first_line(mut self, bytes: impl Iterator<Item = u8>) -> u64 {
+        for byte in bytes {
+            if !matches!(byte, b'\r' | b'\n') {
+                break;
+            }
+            self.count(byte);
+        }
+        self.line
+    }
+}
+
+/// The input without a UTF-8 byte order mark at its start, keeping what it
+/// read in [`Unread`], and failing with [`TooLong`] once that holds more
+/// than `limit` bytes: the CSV reader reads at most a buffer ahead of the
+/// record it returns, so a record of up to [`MAX_RECORD`] bytes never
+/// trips it with `limit` = [`MAX_RECORD`] + 2 × [`BUFFER`], and an endless
+/// one stops there.
+///
+/// (The CSV reader drops a byte order mark only when its first read holds
+/// all three bytes, and takes a first read of just those three for the end
+/// of the file: the mark is dropped here, however the input arrives.)
 struct Capped<R> {
     inner: R,
     unread: Rc<RefCell<Unread>>,
     limit: usize,
+    /// The first bytes, read to look for a byte order mark, not yet given
+    /// out; `None` before they are read.
+    head: Option<Vec<u8>>,
+}
+
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+impl<R> Capped<R> {
+    fn new(inner: R, unread: Rc<RefCell<Unread>>, limit: usize) -> Self {
+        Capped {
+            inner,
+            unread,
+            limit,
+            head: None,
+        }
+    }
 }
 
 impl<R: std::io::Read> std::io::Read for Capped<R> {
@@ -255,7 +330,27 @@ impl<R: std::io::Read> std::io::Read for Capped<R> {
                 TooLong,
             ));
         }
-        let n = self.inner.read(buf)?;
+        let head = match &mut self.head {
+            Some(head) => head,
+            None => {
+                let mut head = Vec::with_capacity(BOM.len());
+                (&mut self.inner)
+                    .take(BOM.len() as u64)
+                    .read_to_end(&mut head)?;
+                if head == BOM {
+                    head.clear();
+                }
+                self.head.insert(head)
+            }
+        };
+        let n = if head.is_empty() {
+            self.inner.read(buf)?
+        } else {
+            let n = head.len().min(buf.len());
+            buf[..n].copy_from_slice(&head[..n]);
+            head.drain(..n);
+            n
+        };
         unread.bytes.extend(&buf[..n]);
         Ok(n)
     }
@@ -317,16 +412,14 @@ struct Records<'n, R> {
     unread: Rc<RefCell<Unread>>,
     record: csv::ByteRecord,
     name: &'n str,
+    /// The line count at the end of the last record read.
+    lines: LineCount,
 }
 
 impl<'n, R: std::io::Read> Records<'n, R> {
     fn new(input: R, name: &'n str) -> Self {
         let unread = Rc::new(RefCell::new(Unread::default()));
-        let capped = Capped {
-            inner: input,
-            unread: unread.clone(),
-            limit: MAX_RECORD as usize + 2 * BUFFER,
-        };
+        let capped = Capped::new(input, unread.clone(), MAX_RECORD as usize + 2 * BUFFER);
         let reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(false)
@@ -337,16 +430,20 @@ impl<'n, R: std::io::Read> Records<'n, R> {
             unread,
             record: csv::ByteRecord::new(),
             name,
+            lines: LineCount::new(),
         }
     }
 
     fn next(&mut self) -> Result<Next, InputError> {
-        let start = self.reader.position().clone();
-        // The reader numbers a record by where the last one ended: the
-        // empty lines it skips before this one are counted here.
-        let line = start.line() + self.unread.borrow().empty_lines_at(start.byte());
+        let start = self.reader.position().byte();
+        let read = self.reader.read_byte_record(&mut self.record);
+        // The record's first line, from the bytes read (all of the record
+        // when it was read, what was read of it otherwise).
+        let line = self
+            .lines
+            .first_line(self.unread.borrow().between(start, u64::MAX));
         let path = self.name.to_owned();
-        match self.reader.read_byte_record(&mut self.record) {
+        match read {
             Ok(true) => {}
             Ok(false) => return Ok(Next::End),
             Err(e) => {
@@ -366,8 +463,12 @@ impl<'n, R: std::io::Read> Records<'n, R> {
             }
         }
         let end = self.reader.position().byte();
-        self.unread.borrow_mut().forget_until(end);
-        if end - start.byte() > MAX_RECORD {
+        {
+            let mut unread = self.unread.borrow_mut();
+            self.lines.count_all(unread.between(start, end));
+            unread.forget_until(end);
+        }
+        if end - start > MAX_RECORD {
             return Err(InputError::RecordTooLong { path, line });
         }
         Ok(

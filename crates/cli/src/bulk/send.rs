@@ -34,6 +34,16 @@ pub enum SetupError {
         /// What to set.
         expected: &'static str,
     },
+    /// One of a pair of variables is set, the other is not (or is empty):
+    /// Hybridbox's client id and secret.
+    IncompleteCredentials {
+        /// The variable that is missing.
+        missing: &'static str,
+        /// The variable that is set.
+        set: &'static str,
+        /// What else would do instead of the pair.
+        instead: &'static str,
+    },
     /// The client could not be built (a bad base URL, …).
     Build(BuildError),
 }
@@ -44,6 +54,15 @@ impl fmt::Display for SetupError {
             SetupError::NoCredentials { expected } => {
                 write!(f, "no credentials in the environment: set {expected}")
             }
+            SetupError::IncompleteCredentials {
+                missing,
+                set,
+                instead,
+            } => write!(
+                f,
+                "incomplete credentials in the environment: {missing} is not set ({set} is): set \
+                 both, or {instead}"
+            ),
             SetupError::Build(_) => f.write_str("cannot set up the client"),
         }
     }
@@ -52,7 +71,7 @@ impl fmt::Display for SetupError {
 impl std::error::Error for SetupError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            SetupError::NoCredentials { .. } => None,
+            SetupError::NoCredentials { .. } | SetupError::IncompleteCredentials { .. } => None,
             SetupError::Build(e) => Some(e),
         }
     }
@@ -113,6 +132,15 @@ pub enum Sender {
     Automox(automox::Client),
 }
 
+/// The variable that holds a token for `vendor` (a Hybridbox token, an
+/// Automox API key).
+fn token_variable(vendor: Vendor) -> &'static str {
+    match vendor {
+        Vendor::Hybridbox => HYBRIDBOX_TOKEN,
+        Vendor::Automox => AUTOMOX_API_KEY,
+    }
+}
+
 /// The credentials for `vendor` from the variables `var` reads.
 fn credentials(vendor: Vendor, var: &dyn Fn(&str) -> Option<String>) -> Result<Auth, SetupError> {
     let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
@@ -121,6 +149,11 @@ fn credentials(vendor: Vendor, var: &dyn Fn(&str) -> Option<String>) -> Result<A
             if let Some(token) = var(HYBRIDBOX_TOKEN) {
                 return Ok(Auth::bearer(token.trim()));
             }
+            let incomplete = |missing, set| SetupError::IncompleteCredentials {
+                missing,
+                set,
+                instead: HYBRIDBOX_TOKEN,
+            };
             match (var(HYBRIDBOX_CLIENT_ID), var(HYBRIDBOX_CLIENT_SECRET)) {
                 (Some(id), Some(secret)) => {
                     let mut source = ClientCredentials::new(id.trim(), secret.trim());
@@ -129,7 +162,9 @@ fn credentials(vendor: Vendor, var: &dyn Fn(&str) -> Option<String>) -> Result<A
                     }
                     Ok(Auth::source(source))
                 }
-                _ => Err(SetupError::NoCredentials {
+                (Some(_), None) => Err(incomplete(HYBRIDBOX_CLIENT_SECRET, HYBRIDBOX_CLIENT_ID)),
+                (None, Some(_)) => Err(incomplete(HYBRIDBOX_CLIENT_ID, HYBRIDBOX_CLIENT_SECRET)),
+                (None, None) => Err(SetupError::NoCredentials {
                     expected: "HYBRIDBOX_TOKEN, or HYBRIDBOX_CLIENT_ID and HYBRIDBOX_CLIENT_SECRET",
                 }),
             }
@@ -151,6 +186,20 @@ impl Sender {
     /// built.
     pub fn from_env(vendor: Vendor, connection: &Connection) -> Result<Sender, SetupError> {
         Self::new(vendor, connection, &|name| std::env::var(name).ok())
+    }
+
+    /// Checks `connection` as [`Sender::from_env`] does, credentials
+    /// aside (what a dry run checks): the client is built, with a
+    /// placeholder token that is never sent, so the base URL is refused
+    /// where a run would refuse it (not an absolute `http` or `https` URL;
+    /// credentials, a query or a fragment in it; plain http to a host that
+    /// is not loopback).
+    ///
+    /// # Errors
+    /// [`SetupError::Build`] when the client cannot be built.
+    pub fn check(vendor: Vendor, connection: &Connection) -> Result<(), SetupError> {
+        let token = |name: &str| (name == token_variable(vendor)).then(|| "placeholder".to_owned());
+        Self::new(vendor, connection, &token).map(drop)
     }
 
     /// [`Sender::from_env`] with the variables `var` reads.
@@ -326,13 +375,6 @@ mod tests {
             let e = Sender::new(vendor, &Connection::new(), &none).unwrap_err();
             assert!(matches!(e, SetupError::NoCredentials { .. }), "{e}");
         }
-        let e = Sender::new(
-            Vendor::Hybridbox,
-            &Connection::new(),
-            &env(&[(HYBRIDBOX_CLIENT_ID, "x")]),
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("HYBRIDBOX_CLIENT_SECRET"), "{e}");
         let ok = [
             (Vendor::Hybridbox, env(&[(HYBRIDBOX_TOKEN, "t")])),
             (
@@ -346,6 +388,77 @@ mod tests {
         }
         let blank = env(&[(AUTOMOX_API_KEY, "  ")]);
         assert!(Sender::new(Vendor::Automox, &Connection::new(), &blank).is_err());
+    }
+
+    /// Issue 25: with one of the client id and secret, the error names the
+    /// one missing (an empty value counts as missing).
+    #[test]
+    fn half_of_the_client_credentials_names_the_other_half() {
+        for (vars, missing, set) in [
+            (
+                env(&[(HYBRIDBOX_CLIENT_ID, "x")]),
+                HYBRIDBOX_CLIENT_SECRET,
+                HYBRIDBOX_CLIENT_ID,
+            ),
+            (
+                env(&[(HYBRIDBOX_CLIENT_ID, "x"), (HYBRIDBOX_CLIENT_SECRET, " ")]),
+                HYBRIDBOX_CLIENT_SECRET,
+                HYBRIDBOX_CLIENT_ID,
+            ),
+            (
+                env(&[(HYBRIDBOX_CLIENT_SECRET, "s")]),
+                HYBRIDBOX_CLIENT_ID,
+                HYBRIDBOX_CLIENT_SECRET,
+            ),
+        ] {
+            let e = Sender::new(Vendor::Hybridbox, &Connection::new(), &vars).unwrap_err();
+            assert!(
+                matches!(e, SetupError::IncompleteCredentials { missing: m, set: s, .. }
+                    if m == missing && s == set),
+                "{e:?}"
+            );
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "incomplete credentials in the environment: {missing} is not set ({set} is): \
+                     set both, or HYBRIDBOX_TOKEN"
+                )
+            );
+        }
+    }
+
+    /// What a dry run checks: the base URL a run refuses, with no
+    /// credentials in the environment.
+    #[test]
+    fn a_check_refuses_the_base_urls_a_run_refuses_without_credentials() {
+        for vendor in [Vendor::Hybridbox, Vendor::Automox] {
+            for (url, expected) in [
+                ("ftp://example.com", "must start with http:// or https://"),
+                ("not a url", "is not a valid absolute url"),
+                ("https://example.com/?x=1", "has a query"),
+                (
+                    "http://example.com",
+                    "refusing to send credentials over plain http",
+                ),
+            ] {
+                let connection = Connection {
+                    base_url: Some(url.to_owned()),
+                    ..Connection::new()
+                };
+                let e = Sender::check(vendor, &connection).unwrap_err();
+                let chain = crate::bulk::error_chain(&e);
+                assert!(chain.contains(expected), "{vendor} {url}: {chain}");
+                let run = Sender::new(vendor, &connection, &env(&[(token_variable(vendor), "t")]));
+                assert!(matches!(run, Err(SetupError::Build(_))), "{vendor} {url}");
+            }
+            for url in ["https://example.com/api", "http://127.0.0.1:9"] {
+                let connection = Connection {
+                    base_url: Some(url.to_owned()),
+                    ..Connection::new()
+                };
+                assert!(Sender::check(vendor, &connection).is_ok(), "{vendor} {url}");
+            }
+        }
     }
 
     #[test]

@@ -81,6 +81,10 @@ pub struct Summary {
     pub interrupted: bool,
     /// Whether this was a dry run (nothing sent).
     pub dry_run: bool,
+    /// For a dry run, how many rows a run would send now (absent
+    /// otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub would_send_count: Option<u64>,
     /// The rows that did not end invited or already invited, by line.
     pub rows: Vec<RowReport>,
 }
@@ -147,6 +151,10 @@ impl Summary {
             "{title}: {} invited, {} already invited, {} failed, {} unknown, {} invalid",
             self.invited, self.already_invited, self.failed, self.unknown, self.invalid
         );
+        if let Some(count) = self.would_send_count {
+            let rows = if count == 1 { "row" } else { "rows" };
+            let _ = writeln!(out, "{count} {rows} would be sent");
+        }
         if self.resumed > 0 {
             let _ = writeln!(
                 out,
@@ -223,6 +231,39 @@ mod tests {
             text.contains("  line 5: bad invalid: malformed\n"),
             "{text}"
         );
+    }
+
+    /// Issue 25: a dry run says how many rows a run would send, in text
+    /// and JSON; a run does not.
+    #[test]
+    fn a_dry_run_says_how_many_rows_would_be_sent() {
+        let mut s = Summary {
+            dry_run: true,
+            would_send_count: Some(12),
+            ..Summary::default()
+        };
+        s.record(5, "bad", Outcome::Invalid, Some("malformed"));
+        assert_eq!(
+            s.to_text(),
+            "dry run (nothing sent): 0 invited, 0 already invited, 0 failed, 0 unknown, 1 \
+             invalid\n12 rows would be sent\n  line 5: bad invalid: malformed\n"
+        );
+        let v: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
+        assert_eq!(v["would_send_count"], 12);
+        s.would_send_count = Some(1);
+        assert!(
+            s.to_text().contains("\n1 row would be sent\n"),
+            "{}",
+            s.to_text()
+        );
+        let run = Summary::default();
+        assert!(
+            !run.to_text().contains("would be sent"),
+            "{}",
+            run.to_text()
+        );
+        let v: serde_json::Value = serde_json::from_str(&run.to_json()).unwrap();
+        assert!(v.get("would_send_count").is_none(), "{v}");
     }
 
     #[test]

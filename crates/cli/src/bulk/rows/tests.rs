@@ -113,6 +113,199 @@ fn lines_count_the_empty_lines_before_a_record() {
     assert_eq!(r.invalid.iter().map(|r| r.line).collect::<Vec<_>>(), [7, 9]);
 }
 
+/// Input that arrives `chunk` bytes at a time, as from a pipe or a slow
+/// disk: line numbers must not depend on where the reads end.
+struct Chunked<'a> {
+    bytes: &'a [u8],
+    chunk: usize,
+}
+
+impl std::io::Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.chunk.min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// The lines of the valid rows of `text` and the lines and reasons of the
+/// invalid ones (Hybridbox), the same whether it is read whole, a byte at
+/// a time or in chunks of 3 or 7 bytes.
+fn lines_of(text: &str) -> (Vec<u64>, Vec<(u64, String)>) {
+    let read = |chunk: usize| {
+        let input = Chunked {
+            bytes: text.as_bytes(),
+            chunk,
+        };
+        let r = parse(input, "t.csv", Vendor::Hybridbox).unwrap();
+        let valid: Vec<u64> = r.valid.iter().map(|r| r.line).collect();
+        let invalid: Vec<(u64, String)> =
+            r.invalid.into_iter().map(|i| (i.line, i.reason)).collect();
+        (valid, invalid)
+    };
+    let whole = read(usize::MAX);
+    for chunk in [1, 3, 7] {
+        assert_eq!(read(chunk), whole, "{text:?} read {chunk} bytes at a time");
+    }
+    whole
+}
+
+fn reasons(lines: &[(u64, &str)]) -> Vec<(u64, String)> {
+    lines.iter().map(|(l, r)| (*l, (*r).to_owned())).collect()
+}
+
+/// Issue 25: rows were a line early with CRLF when the `\n` came in a
+/// later read, all on line 1 with CR, and on the first empty line's number
+/// after empty lines the reader had not read yet.
+#[test]
+fn lf_crlf_and_cr_files_are_numbered_by_their_own_lines() {
+    for end in ["\n", "\r\n", "\r"] {
+        let text = [
+            "email,note",
+            "ada@example.com,",
+            "bad,",
+            "",
+            "",
+            &format!("bob@example.com,\"two{end}lines\""),
+            "ADA@example.com,",
+            "cy@example.com,",
+        ]
+        .join(end)
+            + end;
+        let (valid, invalid) = lines_of(&text);
+        assert_eq!(valid, [2, 6, 9], "{text:?}");
+        assert_eq!(
+            invalid,
+            reasons(&[
+                (3, "malformed email `bad`: no `@`"),
+                (8, "duplicate email: already on line 2"),
+            ]),
+            "{text:?}"
+        );
+        // Without a line break at the end, the last row keeps its line.
+        let (valid, _) = lines_of(text.trim_end_matches(['\r', '\n']));
+        assert_eq!(valid, [2, 6, 9], "{text:?}");
+    }
+}
+
+#[test]
+fn mixed_line_breaks_count_one_line_each() {
+    // `\r\n` is one break, `\n\r` two, a lone `\r` one.
+    let text =
+        "email\r\n\n\rada@example.com\n\r\r\nbob@example.com\r\"x\r\n\ry\"@a.bc\rADA@example.com";
+    let (valid, invalid) = lines_of(text);
+    assert_eq!(valid, [4, 7], "{text:?}");
+    assert_eq!(invalid[0].0, 8, "{invalid:?}");
+    assert!(invalid[0].1.starts_with("malformed email"), "{invalid:?}");
+    assert_eq!(
+        invalid[1],
+        (11, "duplicate email: already on line 4".to_owned())
+    );
+}
+
+/// A byte order mark is dropped however the input arrives (the CSV
+/// reader took one that came in a read of its own for the end of the
+/// file: "the file is empty"), before a quoted header too.
+#[test]
+fn a_bom_at_the_start_is_no_line() {
+    for (end, header) in [("\n", "email"), ("\r\n", "\"email\""), ("\r", "Email")] {
+        let text = format!("\u{feff}{header}{end}ada@example.com{end}{end}ADA@example.com{end}");
+        let (valid, invalid) = lines_of(&text);
+        assert_eq!(valid, [2], "{text:?}");
+        assert_eq!(
+            invalid,
+            reasons(&[(4, "duplicate email: already on line 2")]),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn a_crlf_file_larger_than_the_buffer_keeps_every_line() {
+    let mut text = String::from("email\r\n");
+    for i in 0..3_000 {
+        text.push_str(&format!("user{i}@example.com\r\n"));
+    }
+    text.push_str("USER0@example.com\r\n");
+    let (valid, invalid) = lines_of(&text);
+    assert_eq!(valid, (2..3_002).collect::<Vec<u64>>());
+    assert_eq!(
+        invalid,
+        reasons(&[(3_002, "duplicate email: already on line 2")])
+    );
+}
+
+/// Issue 25 (item 8): a duplicate found only through Unicode case mapping
+/// (the Kelvin sign, a dotted capital I, Greek capitals) names the line of
+/// the first occurrence, not line 0.
+#[test]
+fn a_duplicate_by_unicode_case_names_the_first_line() {
+    for (first, again) in [
+        ("kelvin@example.com", "\u{212a}ELVIN@example.com"),
+        ("\u{130}i@example.com", "i\u{307}I@example.com"),
+        (
+            "\u{3a3}\u{3c9}\u{3ba}@example.gr",
+            "\u{3c3}\u{3a9}\u{39a}@example.gr",
+        ),
+        ("\u{c9}mile@example.fr", "\u{e9}MILE@example.fr"),
+    ] {
+        for end in ["\n", "\r\n", "\r"] {
+            let text = format!("email{end}{end}{first}{end}ada@example.com{end}{again}{end}");
+            let (valid, invalid) = lines_of(&text);
+            assert_eq!(valid, [3, 4], "{text:?}");
+            assert_eq!(
+                invalid,
+                reasons(&[(5, "duplicate email: already on line 3")]),
+                "{text:?}"
+            );
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Any file of rows with one kind of line break, empty lines, rows
+    /// with a quoted line break, and no break at the end or one, read in
+    /// chunks of any size: each row is numbered by its first line, counted
+    /// independently here.
+    #[test]
+    fn rows_are_numbered_by_their_first_line_whatever_the_breaks_and_reads(
+        end in proptest::sample::select(vec!["\n", "\r\n", "\r"]),
+        rows in proptest::collection::vec((0u64..3, proptest::prelude::any::<bool>()), 0..20),
+        last_break in proptest::prelude::any::<bool>(),
+        bom in proptest::prelude::any::<bool>(),
+        chunk in 1usize..64,
+    ) {
+        let mut text = format!("{}email,note", if bom { "\u{feff}" } else { "" });
+        let mut line = 1;
+        let mut expected = Vec::new();
+        for (i, (empty, quoted)) in rows.iter().enumerate() {
+            text.push_str(end);
+            line += 1;
+            for _ in 0..*empty {
+                text.push_str(end);
+                line += 1;
+            }
+            expected.push(line);
+            text.push_str(&format!("user{i}@example.com,"));
+            if *quoted {
+                text.push_str(&format!("\"a{end}b\""));
+                line += 1;
+            }
+        }
+        if last_break {
+            text.push_str(end);
+        }
+        let input = Chunked { bytes: text.as_bytes(), chunk };
+        let r = parse(input, "p.csv", Vendor::Hybridbox).unwrap();
+        proptest::prop_assert!(r.invalid.is_empty(), "{:?}", r.invalid);
+        let lines: Vec<u64> = r.valid.iter().map(|r| r.line).collect();
+        proptest::prop_assert_eq!(lines, expected, "{:?}", text);
+    }
+}
+
 /// A row of `length` bytes with its line break.
 fn row_of(length: usize) -> String {
     let start = "ada@example.com,en,";
@@ -258,22 +451,27 @@ fn the_zone_check_is_linear() {
     );
 }
 
-/// What a file of arbitrary bytes gives: rows on lines from 2 on, in
-/// file order (a lone `\r` ends a record but is no line break to the
-/// reader's count, so two rows can share a line), or an error naming a
-/// line; never a panic.
+/// What a file of arbitrary bytes gives: rows on lines from 2 on, each on
+/// a line of its own, in file order, or an error naming a line; never a
+/// panic.
 fn check_any(bytes: &[u8], vendor: Vendor) -> Result<(), proptest::test_runner::TestCaseError> {
     use crate::bulk::summary::{Outcome, Summary};
     use proptest::prop_assert;
     match parse(bytes, "p.csv", vendor) {
         Ok(rows) => {
-            for lines in [
-                rows.valid.iter().map(|r| r.line).collect::<Vec<_>>(),
-                rows.invalid.iter().map(|r| r.line).collect(),
-            ] {
-                prop_assert!(lines.windows(2).all(|w| w[0] <= w[1]), "{:?}", lines);
+            let valid: Vec<u64> = rows.valid.iter().map(|r| r.line).collect();
+            let invalid: Vec<u64> = rows.invalid.iter().map(|r| r.line).collect();
+            for lines in [&valid, &invalid] {
+                prop_assert!(lines.windows(2).all(|w| w[0] < w[1]), "{:?}", lines);
                 prop_assert!(lines.iter().all(|l| *l >= 2), "{:?}", lines);
             }
+            let all: HashSet<u64> = valid.iter().chain(&invalid).copied().collect();
+            prop_assert!(
+                all.len() == valid.len() + invalid.len(),
+                "{:?} {:?}",
+                valid,
+                invalid
+            );
             let mut summary = Summary::default();
             for bad in &rows.invalid {
                 summary.record(bad.line, &bad.email, Outcome::Invalid, Some(&bad.reason));
