@@ -31,10 +31,16 @@ fn console_blocks_print_what_the_readme_quotes() {
         .case(root.join("README.md"));
 }
 
+/// A package's targets (kind → names) and features.
+struct Package {
+    targets: BTreeMap<String, BTreeSet<String>>,
+    features: BTreeSet<String>,
+}
+
 /// The targets of the workspace's packages, from `cargo metadata`.
 struct Workspace {
-    /// Package name → (target kind → target names), and its features.
-    packages: BTreeMap<String, (BTreeMap<String, BTreeSet<String>>, BTreeSet<String>)>,
+    /// By package name.
+    packages: BTreeMap<String, Package>,
     /// The package a command without `-p` means (the root package).
     default: String,
     /// Each package's folder, relative to the root.
@@ -71,7 +77,7 @@ fn workspace(root: &Path) -> Workspace {
         let manifest = Path::new(package["manifest_path"].as_str().unwrap());
         let folder = manifest.parent().unwrap().strip_prefix(root).unwrap();
         folders.insert(name.clone(), folder.to_string_lossy().into_owned());
-        packages.insert(name, (targets, features));
+        packages.insert(name, Package { targets, features });
     }
     let default = folders
         .iter()
@@ -155,7 +161,7 @@ fn check(command: &str, ws: &Workspace, root: &Path) -> Option<String> {
             .then(|| format!("no package at `--path {path}`"));
     }
     let package = value(&["-p", "--package"]).unwrap_or(&ws.default);
-    let Some((targets, features)) = ws.packages.get(package) else {
+    let Some(Package { targets, features }) = ws.packages.get(package) else {
         return Some(format!("no package `{package}`"));
     };
     for (flag, kind) in [
