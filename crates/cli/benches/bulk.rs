@@ -169,6 +169,7 @@ fn options(csv: &Path, url: &str, concurrency: usize, rate: Option<&str>) -> bul
         dry_run: false,
         base_url: Some(url.to_owned()),
         progress: Display::Hidden,
+        settle: Vec::new(),
     }
 }
 

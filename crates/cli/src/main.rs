@@ -103,6 +103,12 @@ struct InviteArgs {
     /// How to print the summary on stdout.
     #[arg(long, value_enum, default_value_t = InviteFormat::Text)]
     format: InviteFormat,
+    /// Record what you found in the vendor's console for the row on LINE
+    /// whose outcome was unknown: `invited` (counted as invited, never
+    /// sent) or `not-invited` (sent by this run). Repeatable.
+    #[arg(long, value_name = "LINE=invited|not-invited",
+          value_parser = invitations_cli::bulk::settle::parse)]
+    settle: Vec<invitations_cli::bulk::settle::Settlement>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -603,6 +609,7 @@ fn invite(args: InviteArgs) -> ExitCode {
         dry_run: args.dry_run,
         base_url: args.base_url,
         progress: bulk::progress::Display::Auto,
+        settle: args.settle,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -8,6 +8,8 @@
 //!   and what a rerun does with each row ([`journal::plan`]);
 //! - [`send`]: the client (credentials from the environment) and each
 //!   vendor's idempotent `invite` turned into an [`Outcome`];
+//! - [`settle`]: the user's finding about a row whose outcome is unknown
+//!   (`--settle LINE=invited|not-invited`), recorded in the journal;
 //! - [`runner`]: bounded concurrency and stopping (Ctrl-C or SIGTERM);
 //! - [`progress`] and [`summary`]: what is shown, and the exit code.
 //!
@@ -33,11 +35,13 @@ pub mod progress;
 pub mod rows;
 pub mod runner;
 pub mod send;
+pub mod settle;
 pub mod summary;
 
 pub use journal::JournalError;
 pub use rows::InputError;
 pub use send::SetupError;
+pub use settle::SettleError;
 pub use summary::{Outcome, RowReport, Summary};
 
 pub use invitations::Vendor;
@@ -181,6 +185,9 @@ pub struct Options {
     pub base_url: Option<String>,
     /// How progress is shown.
     pub progress: progress::Display,
+    /// The user's findings about rows whose outcome is unknown
+    /// (`--settle`), recorded before the rows are planned.
+    pub settle: Vec<settle::Settlement>,
 }
 
 /// `<csv>.journal.jsonl`, beside the CSV file.
@@ -200,6 +207,8 @@ pub enum BulkError {
     Journal(JournalError),
     /// Credentials or the client.
     Setup(SetupError),
+    /// A `--settle` that does not name an unknown row.
+    Settle(SettleError),
 }
 
 impl std::fmt::Display for BulkError {
@@ -208,6 +217,7 @@ impl std::fmt::Display for BulkError {
             BulkError::Input(e) => e.fmt(f),
             BulkError::Journal(e) => e.fmt(f),
             BulkError::Setup(e) => e.fmt(f),
+            BulkError::Settle(e) => e.fmt(f),
         }
     }
 }
@@ -219,6 +229,7 @@ impl std::error::Error for BulkError {
             BulkError::Input(e) => e.source(),
             BulkError::Journal(e) => e.source(),
             BulkError::Setup(e) => e.source(),
+            BulkError::Settle(e) => e.source(),
         }
     }
 }
@@ -329,11 +340,15 @@ pub async fn invite(
     } else {
         Some(journal::Journal::open(&journal_path).map_err(BulkError::Journal)?)
     };
-    let last = match &mut journal {
+    let mut last = match &mut journal {
         Some(journal) => journal.read(vendor, options.account),
         None => journal::read(&journal_path, vendor, options.account),
     }
     .map_err(BulkError::Journal)?;
+    // The user's findings first: the rows are planned as they say (a dry
+    // run shows what they would do and records nothing).
+    let settled_by_hand =
+        settle::apply(&options.settle, &rows.valid, &mut last.rows).map_err(BulkError::Settle)?;
     let mut summary = Summary {
         dry_run: options.dry_run,
         ..Summary::default()
@@ -405,6 +420,9 @@ pub async fn invite(
         at: journal::now(),
     };
     writer.append(&begin).await.map_err(BulkError::Journal)?;
+    for entry in &settled_by_hand {
+        writer.append(entry).await.map_err(BulkError::Journal)?;
+    }
     for (row, _) in in_flight {
         let reason = in_flight_reason(&row);
         let entry = journal::Entry::Outcome {
