@@ -25,8 +25,10 @@ use crate::error::{Error, Waiting};
 use crate::{Vendor, automox, hybridbox};
 
 mod error;
+mod listed;
 
 pub use error::{InviteError, InviteStep};
+pub use listed::PendingInvitations;
 
 /// The status `invite` lists Hybridbox invitations with: the one that an
 /// invitation waiting for its user has (the document's `status` parameter:
@@ -401,14 +403,28 @@ impl hybridbox::Client {
         B: TryInto<hybridbox::types::CreateInvitationRequest>,
         B::Error: Display,
     {
-        const VENDOR: Vendor = Vendor::Hybridbox;
         let (account_id, body): (_, hybridbox::types::CreateInvitationRequest) =
-            arguments(VENDOR, account_id, body)?;
+            arguments(Vendor::Hybridbox, account_id, body)?;
+        self.invite_from(account_id, body, policy, InviteStep::Lookup)
+            .await
+    }
+
+    /// The loop of [`invite_with`](Self::invite_with), from `first`: a
+    /// lookup, or a create when the caller has just listed the account's
+    /// pending invitations ([`invite_listed`](Self::invite_listed)).
+    pub(crate) async fn invite_from(
+        &self,
+        account_id: uuid::Uuid,
+        body: hybridbox::types::CreateInvitationRequest,
+        policy: &InvitePolicy,
+        first: InviteStep,
+    ) -> Result<Invited, InviteError<()>> {
+        const VENDOR: Vendor = Vendor::Hybridbox;
         let creator = safe_creator!(hybridbox, self);
         let mut progress = Progress::default();
         let mut invitation = None;
         let mut failed = None;
-        let mut step = InviteStep::Lookup;
+        let mut step = first;
         loop {
             // The request for `step`, and what it showed.
             let observed = match step {

@@ -22,7 +22,7 @@ pub use client::{
     GeneratedClient,
 };
 pub use error::{Error, ErrorExt, Waiting};
-pub use invite::{InviteError, InvitePolicy, InviteStep, Invited};
+pub use invite::{InviteError, InvitePolicy, InviteStep, Invited, PendingInvitations};
 pub use oauth::{ClientCredentials, HYBRIDBOX_TOKEN_ENDPOINT};
 pub use rate_limit::{RateError, RateLimit};
 pub use retry::RetryPolicy;

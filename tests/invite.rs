@@ -520,3 +520,76 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 
     assert_eq!(received(&server).await, 0);
 }
+
+/// A Hybridbox server for many users: the account's pending list (no email
+/// filter) answers `all`; lists for [`EMAIL`] and creates as
+/// [`hybridbox_server`].
+async fn account_server(
+    all: Vec<serde_json::Value>,
+    lists: Vec<ResponseTemplate>,
+    creates: Vec<ResponseTemplate>,
+) -> MockServer {
+    let server = hybridbox_server(lists, creates).await;
+    Mock::given(method("GET"))
+        .and(path(hybridbox_path()))
+        .and(query_param("status", "pending"))
+        .and(wiremock::matchers::query_param_is_missing("email"))
+        .respond_with(listed(all))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn users_invited_against_one_listing_cost_one_create_each() {
+    let server = account_server(
+        vec![pending(
+            "22222222-2222-4222-8222-222222222222",
+            "ADA@example.com",
+            "2026-01-05T00:00:00Z",
+        )],
+        vec![],
+        vec![created(), created()],
+    )
+    .await;
+    let client = hybridbox_client(&server.uri(), fast_retries());
+    let pending = client.pending_invitations(ACCOUNT).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    let policy = InvitePolicy::default();
+    let ada = client
+        .invite_listed(ACCOUNT, body(), &pending, &policy)
+        .await
+        .unwrap();
+    assert!(!ada.created(), "pending in the listing: no request");
+    assert_eq!(
+        ada.invitation().id.to_string(),
+        "22222222-2222-4222-8222-222222222222"
+    );
+    for email in ["grace@example.com", "lin@example.com"] {
+        let body = hybridbox::types::CreateInvitationRequest::builder().email(email);
+        let invited = client
+            .invite_listed(ACCOUNT, body, &pending, &policy)
+            .await
+            .unwrap();
+        assert!(invited.created(), "{email}");
+    }
+    assert_eq!(count(&server, "GET").await, 1, "one list for three users");
+    assert_eq!(count(&server, "POST").await, 2, "one create per new user");
+}
+
+#[tokio::test]
+async fn an_ambiguous_create_after_a_listing_is_still_checked_by_a_list() {
+    let server = account_server(vec![], vec![listed(vec![])], vec![status(500), created()]).await;
+    let client = hybridbox_client(&server.uri(), fast_retries());
+    let pending = client.pending_invitations(ACCOUNT).await.unwrap();
+    assert!(pending.is_empty());
+    let invited = client
+        .invite_listed(ACCOUNT, body(), &pending, &quick())
+        .await
+        .unwrap();
+    assert!(invited.created());
+    // The account's list, then create (500: ambiguous), the check for the
+    // email (nothing), the second create.
+    assert_eq!(count(&server, "POST").await, 2);
+    assert_eq!(count(&server, "GET").await, 2);
+}

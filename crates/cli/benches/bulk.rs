@@ -1,12 +1,14 @@
 //! `invitations invite` at scale: rows per second against a server that
 //! enforces a fixed rate limit, and the memory of a 100,000-row run.
 //!
-//! The server is an Automox create endpoint this program starts on
-//! 127.0.0.1 (its own thread and current-thread tokio runtime, keep-alive
-//! HTTP/1.1, constant memory: it keeps no invitations). It answers `201` with
-//! a one-element invitation array, or `429` with `Retry-After: 1` when the
-//! request would be more than `--limit` in the last second (a sliding
-//! window of arrival times).
+//! The server is an Automox create endpoint and a Hybridbox list and create
+//! endpoint this program starts on 127.0.0.1 (its own thread and
+//! current-thread tokio runtime, keep-alive HTTP/1.1, constant memory: it
+//! keeps no invitations). It answers an Automox create `201` with a
+//! one-element invitation array, a Hybridbox list `200` with no invitation
+//! and a Hybridbox create `201` with the invitation; or, to any request that
+//! would be more than `--limit` in the last second (a sliding window of
+//! arrival times), `429` with `Retry-After: 1`.
 //!
 //! The runs go through `invitations_cli::bulk::invite`, exactly what the
 //! command runs (CSV read and validated, journal with a synced line before
@@ -19,7 +21,11 @@
 //!    rows, `--rate LIMIT/1s` and `--concurrency` (4, the command's
 //!    default). Printed: rows/s, the ratio to the limit (target >= 0.9; the
 //!    client spaces requests 2% wider than the limit, so 0.98 is the most to
-//!    expect), and the 429s the server sent (0 expected).
+//!    expect), and the 429s the server sent (0 expected). Then the same for
+//!    Hybridbox, twice at each limit and in the same run: each row through
+//!    the library's `invite` (a list and a create per row: how the command
+//!    sent Hybridbox rows before it listed once), and through the command
+//!    (one list for the run, then a create per row).
 //! 2. **memory**: `--memory-rows` rows (default 100,000) with no rate limit
 //!    and concurrency 16 against the same server with no limit. The
 //!    process's resident memory (`VmRSS`, `/proc/self/status`) is read when
@@ -83,11 +89,19 @@ async fn serve(
 ) {
     let mut buffer = Vec::with_capacity(8192);
     let mut chunk = [0u8; 8192];
-    let body = r#"[{"id":"a75c3a2f-9c02-0479-8472-a17a25228fc5","email":"ada@example.com"}]"#;
-    let created = format!(
-        "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
+    let answer = |status: &str, body: &str| {
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let invitation = r#"{"id":"a75c3a2f-9c02-0479-8472-a17a25228fc5","email":"ada@example.com"}"#;
+    let created = answer("201 Created", &format!("[{invitation}]"));
+    let hybridbox_created = answer(
+        "201 Created",
+        r#"{"id":"a75c3a2f-9c02-0479-8472-a17a25228fc5","email":"ada@example.com","status":"pending","assignments":[],"permission_context":{"assigned_bundle_keys":[],"direct_capability_keys":[],"owner_assignments":[],"resolved_capability_keys":[],"status":"active","subject_id":"","subject_type":"unknown"}}"#,
     );
+    let listed = answer("200 OK", "[]");
     let throttled = "HTTP/1.1 429 Too Many Requests\r\nretry-after: 1\r\ncontent-type: application/json\r\ncontent-length: 12\r\n\r\n{\"errors\":[]}";
     loop {
         // One request: the head, then content-length bytes of body.
@@ -101,6 +115,8 @@ async fn serve(
             }
         };
         let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+        let hybridbox = head.contains(" /v1/public/");
+        let list = head.starts_with("get ");
         let length: usize = head
             .lines()
             .find_map(|l| l.strip_prefix("content-length: "))
@@ -128,9 +144,15 @@ async fn serve(
             }
             allowed
         });
-        let answer = if allowed {
+        let answer = if allowed && list {
+            listed.as_str()
+        } else if allowed {
             counters.created.fetch_add(1, Ordering::Relaxed);
-            created.as_str()
+            if hybridbox {
+                hybridbox_created.as_str()
+            } else {
+                created.as_str()
+            }
         } else {
             counters.throttled.fetch_add(1, Ordering::Relaxed);
             throttled
@@ -141,23 +163,33 @@ async fn serve(
     }
 }
 
-/// A CSV file of `rows` Automox rows in a fresh folder.
-fn csv(name: &str, rows: usize) -> PathBuf {
+/// A CSV file of `rows` rows of `vendor` in a fresh folder.
+fn csv(name: &str, rows: usize, vendor: Vendor) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("invitations-bench-bulk-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp folder");
     let path = dir.join(format!("{name}.csv"));
-    let mut text = String::from("email,account_rbac_role\n");
+    let (header, extra) = match vendor {
+        Vendor::Automox => ("email,account_rbac_role", ",non-global-admin"),
+        Vendor::Hybridbox => ("email", ""),
+    };
+    let mut text = format!("{header}\n");
     for i in 0..rows {
-        text.push_str(&format!("user{i}@example.com,non-global-admin\n"));
+        text.push_str(&format!("user{i}@example.com{extra}\n"));
     }
     std::fs::write(&path, text).expect("csv");
     let _ = std::fs::remove_file(bulk::default_journal(&path));
     path
 }
 
-fn options(csv: &Path, url: &str, concurrency: usize, rate: Option<&str>) -> bulk::Options {
+fn options(
+    vendor: Vendor,
+    csv: &Path,
+    url: &str,
+    concurrency: usize,
+    rate: Option<&str>,
+) -> bulk::Options {
     bulk::Options {
-        vendor: Vendor::Automox,
+        vendor,
         account: ACCOUNT.parse().expect("uuid"),
         csv: csv.to_owned(),
         journal: None,
@@ -171,6 +203,34 @@ fn options(csv: &Path, url: &str, concurrency: usize, rate: Option<&str>) -> bul
         progress: Display::Hidden,
         settle: Vec::new(),
     }
+}
+
+/// `rows` Hybridbox users invited one `invite` each (a list, then a
+/// create), `concurrency` at a time, through one client limited to `rate`.
+async fn invite_each(url: &str, rows: usize, concurrency: usize, rate: &str) {
+    let client = invitations::hybridbox::Client::builder()
+        .auth(invitations::Auth::bearer("bench-token"))
+        .base_url(url)
+        .rate_limit(bulk::parse_rate(rate).expect("rate"))
+        .build()
+        .expect("client");
+    let next = Arc::new(AtomicU64::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (client, next) = (client.clone(), next.clone());
+        workers.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= rows as u64 {
+                    return;
+                }
+                let body = invitations::hybridbox::types::CreateInvitationRequest::builder()
+                    .email(format!("user{i}@example.com"));
+                client.invite(ACCOUNT, body).await.expect("invited");
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
 }
 
 fn vm_rss_kib() -> u64 {
@@ -210,22 +270,25 @@ fn main() {
     let memory_rows = arg("--memory-rows", 100_000);
     let concurrency = arg("--concurrency", 4);
     // SAFETY: no other thread exists yet (the runtimes start below).
-    unsafe { std::env::set_var("AUTOMOX_API_KEY", "bench-key") };
+    unsafe {
+        std::env::set_var("AUTOMOX_API_KEY", "bench-key");
+        std::env::set_var("HYBRIDBOX_TOKEN", "bench-token");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
 
     // 1. Rate, at each limit.
-    for limit in limits {
+    for &limit in &limits {
         let (url, counters) = start_server(Some(limit));
         let rows = limit * seconds;
-        let file = csv("rate", rows);
+        let file = csv("rate", rows, Vendor::Automox);
         let rate = format!("{limit}/1s");
         let started = Instant::now();
         let report = runtime
             .block_on(bulk::invite(
-                &options(&file, &url, concurrency, Some(&rate)),
+                &options(Vendor::Automox, &file, &url, concurrency, Some(&rate)),
                 pending(),
             ))
             .expect("run");
@@ -241,9 +304,41 @@ fn main() {
         );
     }
 
+    // Hybridbox: a list and a create per row (the library's `invite` per
+    // row) against one list for the run (the command).
+    for &limit in &limits {
+        let rows = limit * seconds;
+        let rate = format!("{limit}/1s");
+        let (url, counters) = start_server(Some(limit));
+        let started = Instant::now();
+        runtime.block_on(invite_each(&url, rows, concurrency, &rate));
+        let each = rows as f64 / started.elapsed().as_secs_f64();
+        let (url, command_counters) = start_server(Some(limit));
+        let file = csv("hybridbox-rate", rows, Vendor::Hybridbox);
+        let started = Instant::now();
+        let report = runtime
+            .block_on(bulk::invite(
+                &options(Vendor::Hybridbox, &file, &url, concurrency, Some(&rate)),
+                pending(),
+            ))
+            .expect("run");
+        let once = rows as f64 / started.elapsed().as_secs_f64();
+        check(&report, rows);
+        println!(
+            "hybridbox rate: {rows} rows, server allows {limit} requests/s, --rate {rate}, \
+             concurrency {concurrency}: a list and a create per row {each:.1} rows/s (ratio to the \
+             limit {:.3}, 429s {}); one list, then a create per row {once:.1} rows/s (ratio {:.3}, \
+             target >= 0.9; 429s {})",
+            each / limit as f64,
+            counters.throttled.load(Ordering::Relaxed),
+            once / limit as f64,
+            command_counters.throttled.load(Ordering::Relaxed)
+        );
+    }
+
     // 2. Memory.
     let (url, counters) = start_server(None);
-    let file = csv("memory", memory_rows);
+    let file = csv("memory", memory_rows, Vendor::Automox);
     let before = vm_rss_kib();
     let started = Instant::now();
     let marks = [memory_rows / 10, memory_rows / 2];
@@ -262,7 +357,7 @@ fn main() {
                     .push(vm_rss_kib());
             }
         });
-        let report = bulk::invite(&options(&file, &url, 16, None), pending())
+        let report = bulk::invite(&options(Vendor::Automox, &file, &url, 16, None), pending())
             .await
             .expect("run");
         last_reading.lock().expect("readings").push(vm_rss_kib());

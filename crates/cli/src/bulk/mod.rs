@@ -442,6 +442,19 @@ pub async fn invite(
     if let Some(sender) = sender {
         let progress = progress::Progress::start(to_send.len() as u64, options.progress);
         let account = options.account;
+        // Hybridbox: the account's pending invitations, listed once, so
+        // that each row costs one create, not a list and a create. Without
+        // the list (it failed), each row lists for itself.
+        let listed = match sender.pending(account).await {
+            Ok(listed) => listed.map(Arc::new),
+            Err(e) => {
+                progress::note(&format!(
+                    "could not list the account's pending invitations once ({}): each row lists                      before its create",
+                    error_chain(&e)
+                ));
+                None
+            }
+        };
         let ran = runner::run(
             to_send,
             options.concurrency,
@@ -452,11 +465,16 @@ pub async fn invite(
             move |row: Arc<rows::Row>| {
                 let sender = sender.clone();
                 let wait = settled.filter(|_| resent.contains(&row.line));
+                // A row in flight at a crash lists for itself, after the
+                // wait: the listing above may predate its create.
+                let listed = listed
+                    .clone()
+                    .filter(|_| wait.is_none() && !resent.contains(&row.line));
                 async move {
                     if let Some(until) = wait {
                         tokio::time::sleep_until(until).await;
                     }
-                    sender.send(account, &row).await
+                    sender.send(account, &row, listed.as_deref()).await
                 }
             },
         )

@@ -5,7 +5,8 @@ use std::fmt;
 use std::time::Duration;
 
 use invitations::{
-    Auth, BuildError, ClientCredentials, ErrorExt, InviteError, RateLimit, RetryPolicy,
+    Auth, BuildError, ClientCredentials, ErrorExt, InviteError, InvitePolicy, PendingInvitations,
+    RateLimit, RetryPolicy,
 };
 use invitations::{automox, hybridbox};
 
@@ -248,11 +249,46 @@ impl Sender {
         })
     }
 
-    /// Invites `row` into `account` without inviting twice.
-    pub async fn send(&self, account: uuid::Uuid, row: &Row) -> Sent {
+    /// Lists the account's pending invitations once, for a Hybridbox run
+    /// ([`Sender::send`] then creates at once for a user not in the list);
+    /// `None` for Automox, which has no list.
+    ///
+    /// # Errors
+    /// The list's failure (after the client's retries).
+    pub async fn pending(
+        &self,
+        account: uuid::Uuid,
+    ) -> Result<Option<PendingInvitations>, invitations::Error> {
+        match self {
+            Sender::Hybridbox(client) => client.pending_invitations(account).await.map(Some),
+            Sender::Automox(_) => Ok(None),
+        }
+    }
+
+    /// Invites `row` into `account` without inviting twice. For Hybridbox,
+    /// with `listed` (the account's pending invitations, listed at the
+    /// start of the run: [`Sender::pending`]) a user not in it is created
+    /// at once, one request; without it, `invite` lists for the user first
+    /// (a row in flight when an earlier run stopped, whose create the
+    /// server may have finished after that listing).
+    pub async fn send(
+        &self,
+        account: uuid::Uuid,
+        row: &Row,
+        listed: Option<&PendingInvitations>,
+    ) -> Sent {
         match (self, &row.body) {
             (Sender::Hybridbox(client), Body::Hybridbox(body)) => {
-                match client.invite(account, body.clone()).await {
+                let invited = match listed {
+                    Some(listed) => {
+                        let policy = InvitePolicy::default();
+                        client
+                            .invite_listed(account, body.clone(), listed, &policy)
+                            .await
+                    }
+                    None => client.invite(account, body.clone()).await,
+                };
+                match invited {
                     Ok(invited) => Sent {
                         outcome: if invited.created() {
                             Outcome::Invited

@@ -1,5 +1,6 @@
 //! A stateful mock of both vendors on 127.0.0.1 for `tests/bulk_invite.rs`:
-//! it keeps the invitations per email (and lists Hybridbox's pending ones),
+//! it keeps the invitations per email (and lists Hybridbox's pending ones,
+//! for an email or all of them),
 //! counts every request (token endpoint included), answers bursts of 429
 //! with `Retry-After: 1`, and on the first create of some emails resets the
 //! connection after carrying it out, answers 500 after carrying it out, or
@@ -58,6 +59,8 @@ pub struct State {
     pub answered: usize,
     /// Requests answered 429.
     pub throttled: usize,
+    /// Hybridbox lists answered.
+    pub lists: usize,
 }
 
 pub struct Mock {
@@ -175,18 +178,24 @@ pub async fn answer(
     let automox = format!("/accounts/{ACCOUNT}/invitations");
     let id = || uuid::Uuid::from_u128(number as u128 + 1).to_string();
     if verb == "get" && path == hybridbox {
+        // For one email, or (no `email`) every pending invitation.
         let email = url
             .query_pairs()
             .find(|(k, _)| k == "email")
-            .map(|(_, v)| v.to_lowercase())
-            .unwrap_or_default();
-        let pending = state.lock().unwrap().created.contains_key(&email);
-        let listed = if pending {
-            json!([{"id": id(), "email": email, "status": "pending"}])
-        } else {
-            json!([])
-        };
-        return (200, String::new(), listed.to_string(), false);
+            .map(|(_, v)| v.to_lowercase());
+        let mut s = state.lock().unwrap();
+        s.lists += 1;
+        let listed: Vec<Value> = s
+            .created
+            .keys()
+            .filter(|e| email.as_ref().is_none_or(|wanted| wanted == *e))
+            .enumerate()
+            .map(|(i, e)| {
+                let id = uuid::Uuid::from_u128(((number as u128) << 32) + i as u128 + 1);
+                json!({"id": id.to_string(), "email": e, "status": "pending"})
+            })
+            .collect();
+        return (200, String::new(), Value::from(listed).to_string(), false);
     }
     if verb != "post" || (path != hybridbox && path != automox) {
         return (404, String::new(), "{}".to_owned(), false);
