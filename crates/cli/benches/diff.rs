@@ -7,26 +7,13 @@
 //! resident set, read with `/usr/bin/time -f %M` where it exists). Run:
 //! `npm ci && cargo bench -p invitations-cli --bench diff`.
 
+use invitations_test_support::measure::{median, mib, ms, peak_mib};
 use invitations_test_support::synthetic;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use synthetic::{synthetic_document, synthetic_revision_with};
-
-/// Median wall time of `runs` runs of `f`.
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
 
 /// Runs a program, failing the benchmark when it fails; returns its stdout.
 fn run(program: &Path, args: &[&str], dir: &Path) -> String {
@@ -42,39 +29,6 @@ fn run(program: &Path, args: &[&str], dir: &Path) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.0} ms", d.as_secs_f64() * 1e3)
-}
-
-/// Peak memory of one run of a program, in MiB, when `/usr/bin/time` can
-/// tell it.
-fn peak_mib(program: &Path, args: &[&str], dir: &Path) -> Option<f64> {
-    let time = Path::new("/usr/bin/time");
-    if !time.exists() {
-        return None;
-    }
-    let output = Command::new(time)
-        .args(["-f", "peak-kib %M"])
-        .arg(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .ok()?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let kib: f64 = stderr
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("peak-kib "))?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib / 1024.0)
-}
-
-fn mib(m: Option<f64>) -> String {
-    m.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.0} MiB"))
 }
 
 /// Measures both programs on one pair and prints the figures.

@@ -12,54 +12,11 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use invitations_codegen as codegen;
+use invitations_test_support::measure::{median, mib, ms, peak_mib};
 use invitations_test_support::workspace_root;
-
-/// Median wall time of `runs` runs of `f`.
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1e3)
-}
-
-/// Peak memory of one run of the program, in MiB, when `/usr/bin/time`
-/// can tell it.
-fn peak_mib(program: &str, args: &[&str], dir: &Path) -> Option<f64> {
-    let output = Command::new("/usr/bin/time")
-        .args(["-f", "peak-kib %M", program])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .ok()?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let kib: f64 = stderr
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("peak-kib "))?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib / 1024.0)
-}
-
-fn mib(m: Option<f64>) -> String {
-    m.map_or_else(
-        || "n/a (no /usr/bin/time)".to_owned(),
-        |m| format!("{m:.1} MiB"),
-    )
-}
 
 fn main() {
     let root = workspace_root();
@@ -130,7 +87,7 @@ fn main() {
     );
     println!(
         "peak memory: `invitations drift` {}, `invitations --version` {}",
-        mib(peak_mib(program, &args, &root)),
-        mib(peak_mib(program, &["--version"], &root))
+        mib(peak_mib(Path::new(program), &args, &root)),
+        mib(peak_mib(Path::new(program), &["--version"], &root))
     );
 }

@@ -2,6 +2,7 @@
 //! published; each module says which tests use it.
 
 pub mod build_script;
+pub mod measure;
 pub mod scratch;
 pub mod snapshot;
 pub mod synthetic;
