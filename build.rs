@@ -20,11 +20,13 @@
 use std::path::{Path, PathBuf};
 
 /// The document, relative to the crate's folder.
+#[cfg_attr(not(feature = "regenerate"), allow(dead_code))]
 const DOCUMENT: &str = "openapi/invitations.yaml";
 /// The committed generated code, relative to the crate's folder.
 #[cfg_attr(feature = "regenerate", allow(dead_code))]
 const GENERATED: &str = "generated";
 /// The command that refreshes `generated/` from the document.
+#[cfg_attr(feature = "regenerate", allow(dead_code))]
 const REFRESH: &str = "INVITATIONS_UPDATE_SNAPSHOTS=1 cargo test --test generated_code";
 
 fn main() {
@@ -111,13 +113,18 @@ fn run() -> Result<(), String> {
         .collect();
     names.sort();
     if names.is_empty() {
-        return Err(format!("{GENERATED}/ holds no generated code; run {REFRESH}"));
+        return Err(format!(
+            "{GENERATED}/ holds no generated code; run {REFRESH}"
+        ));
     }
     for name in names {
         let code = std::fs::read_to_string(generated.join(&name))
             .map_err(|e| format!("cannot read {GENERATED}/{name}: {e}"))?;
-        let (sources, hash) = parse_header(&code)
-            .ok_or_else(|| format!("{GENERATED}/{name} has no header saying what it was generated from; run {REFRESH}"))?;
+        let (sources, hash) = parse_header(&code).ok_or_else(|| {
+            format!(
+                "{GENERATED}/{name} has no header saying what it was generated from; run {REFRESH}"
+            )
+        })?;
         if document_hash(&manifest_dir, &sources)? != hash {
             return Err(format!(
                 "{} changed since {GENERATED}/{name} was generated from it; refresh the generated code with: {REFRESH} (or build with the feature `regenerate`)",
@@ -135,6 +142,7 @@ fn run() -> Result<(), String> {
 /// `@generated` line: which files (relative to the crate's folder) it was
 /// generated from and the hash of their bytes ([`document_hash`]), which a
 /// build without `regenerate` checks.
+#[cfg_attr(not(feature = "regenerate"), allow(dead_code))]
 fn header(sources: &[String], hash: u64) -> String {
     let mut out = String::new();
     for source in sources {

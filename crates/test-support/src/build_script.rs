@@ -61,8 +61,7 @@ fn features(profile: &Path, name: &str) -> Option<Vec<String>> {
         .join(".fingerprint")
         .join(name)
         .join("build-script-build-script-build.json");
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(fingerprint).ok()?).ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(fingerprint).ok()?).ok()?;
     // A JSON list written as a string: `"[\"default\", \"rustls\"]"`.
     serde_json::from_str(json.get("features")?.as_str()?).ok()
 }
