@@ -14,6 +14,8 @@
 //!   `RetryPolicy::none()` (the generated code and the hooks, doing nothing);
 //! - `facade`: `hybridbox::Client` with `Auth::bearer(..)` and
 //!   `RetryPolicy::default()` (no retry happens: every answer is a 201);
+//!   each call opens its `call` span, disabled: this program installs no
+//!   `tracing` subscriber, as an application that does not listen;
 //! - `raw + timeouts`: raw reqwest configured as the facade's builder
 //!   configures it (30 s timeout, 10 s connect timeout, `User-Agent`), the
 //!   fair baseline for the facade: a per-request timer costs reqwest a few

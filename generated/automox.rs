@@ -4,6 +4,13 @@
 
 /// The vendor's base URL, from the document's `servers`.
 pub const DEFAULT_BASE_URL: &str = "https://console.automox.com/api";
+/// Each operation's path template as the document writes it (below
+/// the base URL), by the operation's method name: the `url.template`
+/// of its `call` span.
+#[allow(dead_code)]
+pub(crate) const URL_TEMPLATES: &[(&str, &str)] = &[
+    ("create_invitation", "/accounts/{accountId}/invitations"),
+];
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]

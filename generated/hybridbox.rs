@@ -4,6 +4,18 @@
 
 /// The vendor's base URL, from the document's `servers`.
 pub const DEFAULT_BASE_URL: &str = "https://api.hybridbox.io";
+/// Each operation's path template as the document writes it (below
+/// the base URL), by the operation's method name: the `url.template`
+/// of its `call` span.
+#[allow(dead_code)]
+pub(crate) const URL_TEMPLATES: &[(&str, &str)] = &[
+    ("create_invitation", "/v1/public/accounts/{account_id}/auth/invitations"),
+    ("list_invitations", "/v1/public/accounts/{account_id}/auth/invitations"),
+    (
+        "resend_invitation",
+        "/v1/public/accounts/{account_id}/auth/invitations/{invitation_id}/resend",
+    ),
+];
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
 #[allow(unused_imports)]

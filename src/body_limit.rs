@@ -26,6 +26,7 @@ use progenitor_client::ResponseValue;
 use reqwest::{Response, ResponseBuilderExt};
 
 use crate::Error;
+use crate::hooks::CallSpan;
 
 /// The default cap on a response body: 16 MiB, far above any answer of
 /// these APIs.
@@ -170,7 +171,23 @@ pub(crate) const QUOTED_BODY: usize = 4096;
 /// over the client's cap ([`Error::BodyTooLarge`]) from other failures to
 /// read it: the generated code calls this (the generator reroutes it), so an
 /// error's message stays small whatever the server sends.
+///
+/// The call's span ([`CallSpan`], put on the response by `hooks::send`)
+/// ends here: a body that fails is recorded on it as the call's
+/// `error.type`, and it closes when this returns.
 pub(crate) async fn from_response<T: serde::de::DeserializeOwned, E>(
+    mut response: Response,
+) -> Result<ResponseValue<T>, Error<E>> {
+    let span = response.extensions_mut().remove::<CallSpan>();
+    let decoded = decode(response).await;
+    if let (Some(CallSpan(span)), Err(error)) = (&span, &decoded) {
+        crate::hooks::record_error(span, error);
+    }
+    decoded
+}
+
+/// Reads and decodes a success's body, for [`from_response`].
+async fn decode<T: serde::de::DeserializeOwned, E>(
     mut response: Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
     let status = response.status();

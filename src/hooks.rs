@@ -14,22 +14,27 @@
 //!   the request once;
 //! - every failed (non-2xx) answer has its body read within the attempt,
 //!   with an excerpt kept for the caller's error, and a success's body is
-//!   capped (`body_limit`).
+//!   capped (`body_limit`);
+//! - the whole call is one `tracing` span, `call` ([`call_span`]): the
+//!   attempts' events, the token wait and the renewal happen inside it.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
 use progenitor_client::{ClientInfo, OperationInfo};
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, Request, Response, StatusCode};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::auth::{Auth, AuthError, SecretToken};
 use crate::client::GeneratedClient;
 use crate::error::{Error, Waiting};
 use crate::rate_limit::{RateLimit, Throttle, WouldPassDeadline};
 use crate::retry::{self, Outcome, RetryPolicy};
+use crate::vendor::Vendor;
 
 /// The settings a generated client carries, read by [`send`]. Made by
 /// [`ClientBuilder`](crate::ClientBuilder); the default has no credentials,
@@ -183,6 +188,12 @@ async fn within<T>(
 /// settings: the generated code calls this (the generator puts it in place
 /// of progenitor's `pre`, `exec` and `post` hooks, whose errors can only be
 /// text). Returns the last attempt's answer, or the call's error.
+///
+/// The call is one `call` span ([`call_span`]), opened here, before the
+/// credentials are fetched; its outcome is recorded when the attempts end
+/// ([`record_outcome`]). A success's response carries the span
+/// ([`CallSpan`]) to the reader of its body (`body_limit::from_response`),
+/// so that the span closes when the caller gets the decoded result.
 pub(crate) async fn send<C, E>(
     client: &C,
     request: Request,
@@ -191,50 +202,164 @@ pub(crate) async fn send<C, E>(
 where
     C: ClientInfo<Inner> + GeneratedClient,
 {
+    let span = call_span(C::VENDOR, info.operation_id, &request);
     let call = Call {
         http: client.client(),
         settings: &client.inner().0,
+        vendor: C::VENDOR,
         operation: info.operation_id,
+        sent: AtomicU32::new(0),
     };
-    let policy = &call.settings.retry;
-    // Without retries the request is not cloned. Only a streamed body cannot
-    // be cloned; the generated operations send JSON bytes, so such a request
-    // gets one attempt.
-    let template = if policy.retry_limit() > 0 {
-        request.try_clone()
-    } else {
-        None
-    };
-    let Some(template) = template else {
-        return call.attempt(request, policy.call_deadline()).await.0;
-    };
-    let idempotent = is_idempotent(request.method());
-    let mut first = Some(request);
-    let (result, _) = retry::run(
-        policy,
-        C::VENDOR.as_str(),
-        info.operation_id,
-        idempotent,
-        |_, remaining| {
-            let request = first
-                .take()
-                .or_else(|| template.try_clone())
-                .expect("a request that was cloned once clones again");
-            call.attempt(request, remaining)
-        },
-    )
-    .await;
-    result
+    let result = call.run(request).instrument(span.clone()).await;
+    record_outcome(&span, &result, call.sent.load(Ordering::Relaxed));
+    result.map(|mut response| {
+        if response.status().is_success() && !span.is_disabled() {
+            response.extensions_mut().insert(CallSpan(span));
+        }
+        response
+    })
 }
+
+/// The span of one call of `vendor`'s `operation` with `request`: named
+/// `call`, target `invitations`, with the fields every tracing back end
+/// knows (OpenTelemetry's names for an HTTP client): `vendor`, `operation`,
+/// `http.request.method`, `url.template` (the document's path, never the
+/// ids), `server.address`, and, recorded at the end,
+/// `http.response.status_code`, `attempts` and `error.type`. Nothing else
+/// of the request: its URL holds ids and, for a list, the email; its
+/// headers the token. The fields are only read when a subscriber listens.
+fn call_span(vendor: Vendor, operation: &str, request: &Request) -> tracing::Span {
+    tracing::info_span!(
+        target: "invitations",
+        "call",
+        vendor = vendor.as_str(),
+        operation,
+        http.request.method = request.method().as_str(),
+        url.template = url_template(vendor, operation),
+        server.address = request.url().host_str(),
+        http.response.status_code = tracing::field::Empty,
+        attempts = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    )
+}
+
+/// The path template of `vendor`'s `operation`, from the table the
+/// generator writes into each vendor's module; `None` for an operation it
+/// does not list.
+fn url_template(vendor: Vendor, operation: &str) -> Option<&'static str> {
+    let table = match vendor {
+        Vendor::Hybridbox => crate::hybridbox::URL_TEMPLATES,
+        Vendor::Automox => crate::automox::URL_TEMPLATES,
+    };
+    table
+        .iter()
+        .find(|(id, _)| *id == operation)
+        .map(|(_, template)| *template)
+}
+
+/// Records on a `call` span how its attempts ended: the answer's status,
+/// the requests `sent`, and `error.type` when the call failed: the failed
+/// answer's status, or the typed failure ([`record_error`]).
+fn record_outcome<E>(span: &tracing::Span, result: &Result<Response, Error<E>>, sent: u32) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record("attempts", sent);
+    match result {
+        Ok(response) => {
+            let status = response.status();
+            span.record("http.response.status_code", status.as_u16());
+            if !status.is_success() {
+                span.record("error.type", status.as_str());
+            }
+        }
+        Err(error) => record_error(span, error),
+    }
+}
+
+/// Records on a `call` span the failure `error`: its status when it came
+/// from an answer, and as `error.type` the failed answer's status or the
+/// failure's short name (the `Error` variant's, `timeout` for an attempt's
+/// own timeout).
+pub(crate) fn record_error<E>(span: &tracing::Span, error: &Error<E>) {
+    if span.is_disabled() {
+        return;
+    }
+    let status = error.status();
+    if let Some(status) = status {
+        span.record("http.response.status_code", status.as_u16());
+    }
+    let name = match error {
+        // A failed answer: its status.
+        Error::ErrorResponse(_) | Error::UnexpectedResponse(_) => None,
+        Error::InvalidRequest(_) => Some("invalid_request"),
+        Error::CommunicationError(e) if e.is_timeout() => Some("timeout"),
+        Error::CommunicationError(_) => Some("communication_error"),
+        Error::ResponseBodyError(_) => Some("response_body_error"),
+        Error::InvalidResponsePayload(..) => Some("invalid_response_payload"),
+        Error::DeadlinePassed { .. } => Some("deadline_passed"),
+        Error::Throttled { .. } => Some("throttled"),
+        Error::NotSent { .. } => Some("not_sent"),
+        Error::TokenRenewalFailed { .. } => Some("token_renewal_failed"),
+        Error::BodyTooLarge { .. } => Some("body_too_large"),
+    };
+    if let Some(name) = name.or(status.as_ref().map(StatusCode::as_str)) {
+        span.record("error.type", name);
+    }
+}
+
+/// The `call` span of a successful answer, on its response (an extension)
+/// from [`send`] to the reader of its body, which records a body that fails
+/// and drops it: the span closes then.
+#[derive(Clone)]
+pub(crate) struct CallSpan(pub(crate) tracing::Span);
 
 /// What the attempts of one call share.
 struct Call<'a> {
     http: &'a reqwest::Client,
     settings: &'a Settings,
+    vendor: Vendor,
     operation: &'a str,
+    /// The requests handed to the HTTP client so far (a 401's repeat
+    /// counts; so does a request whose connection was refused).
+    sent: AtomicU32,
 }
 
 impl Call<'_> {
+    /// The attempts of the call under the retry policy; the last one's
+    /// answer, or the call's error.
+    async fn run<E>(&self, request: Request) -> Result<Response, Error<E>> {
+        let policy = &self.settings.retry;
+        // Without retries the request is not cloned. Only a streamed body
+        // cannot be cloned; the generated operations send JSON bytes, so
+        // such a request gets one attempt.
+        let template = if policy.retry_limit() > 0 {
+            request.try_clone()
+        } else {
+            None
+        };
+        let Some(template) = template else {
+            return self.attempt(request, policy.call_deadline()).await.0;
+        };
+        let idempotent = is_idempotent(request.method());
+        let mut first = Some(request);
+        let (result, _) = retry::run(
+            policy,
+            self.vendor.as_str(),
+            self.operation,
+            idempotent,
+            |_, remaining| {
+                let request = first
+                    .take()
+                    .or_else(|| template.try_clone())
+                    .expect("a request that was cloned once clones again");
+                self.attempt(request, remaining)
+            },
+        )
+        .await;
+        result
+    }
+
     /// One attempt, given the time `remaining` before the call's deadline:
     /// its result, and its [`Outcome`] for the retry decision (the facade's
     /// own failures are final).
@@ -357,6 +482,7 @@ impl Call<'_> {
             let left = deadline.saturating_duration_since(Instant::now());
             *request.timeout_mut() = Some(self.settings.timeout.map_or(left, |t| t.min(left)));
         }
+        self.sent.fetch_add(1, Ordering::Relaxed);
         self.http.execute(request).await
     }
 }

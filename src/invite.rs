@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use progenitor_client::ClientInfo;
+use tracing::Instrument;
 
 use crate::error::{Error, Waiting};
 use crate::{Vendor, automox, hybridbox};
@@ -287,6 +288,45 @@ where
     Ok((account_id, body))
 }
 
+/// The span of one `invite` call of `vendor`: named `invite`, target
+/// `invitations`; the `call` spans of its requests are its children.
+/// `created` is recorded at the end ([`record_created`]).
+fn invite_span(vendor: Vendor) -> tracing::Span {
+    tracing::info_span!(
+        target: "invitations",
+        "invite",
+        vendor = vendor.as_str(),
+        created = tracing::field::Empty,
+    )
+}
+
+/// Records on an `invite` span whether the call created an invitation,
+/// when that is known: `invited` is whether it did, or the call's error
+/// (`NotInvited` and `InvalidInput` created nothing; after `MaybeInvited`
+/// nobody knows, and `created` stays empty).
+/// `steps`, an `invite` call of `vendor`, inside its `invite` span, with
+/// `created` recorded at the end.
+pub(crate) async fn in_invite_span(
+    vendor: Vendor,
+    steps: impl std::future::Future<Output = Result<Invited, InviteError<()>>>,
+) -> Result<Invited, InviteError<()>> {
+    let span = invite_span(vendor);
+    let invited = steps.instrument(span.clone()).await;
+    record_created(&span, invited.as_ref().map(Invited::created));
+    invited
+}
+
+fn record_created<E>(span: &tracing::Span, invited: Result<bool, &InviteError<E>>) {
+    let created = match invited {
+        Ok(created) => Some(created),
+        Err(InviteError::MaybeInvited { .. }) => None,
+        Err(InviteError::NotInvited { .. } | InviteError::InvalidInput { .. }) => Some(false),
+    };
+    if let Some(created) = created {
+        span.record("created", created);
+    }
+}
+
 /// A copy of a client (same connection pool, credentials and rate limit)
 /// whose retry policy never repeats an ambiguous failure.
 macro_rules! safe_creator {
@@ -403,10 +443,13 @@ impl hybridbox::Client {
         B: TryInto<hybridbox::types::CreateInvitationRequest>,
         B::Error: Display,
     {
-        let (account_id, body): (_, hybridbox::types::CreateInvitationRequest) =
-            arguments(Vendor::Hybridbox, account_id, body)?;
-        self.invite_from(account_id, body, policy, InviteStep::Lookup)
-            .await
+        let steps = async {
+            let (account_id, body): (_, hybridbox::types::CreateInvitationRequest) =
+                arguments(Vendor::Hybridbox, account_id, body)?;
+            self.invite_from(account_id, body, policy, InviteStep::Lookup)
+                .await
+        };
+        in_invite_span(Vendor::Hybridbox, steps).await
     }
 
     /// The loop of [`invite_with`](Self::invite_with), from `first`: a
@@ -570,36 +613,54 @@ impl automox::Client {
         B::Error: Display,
     {
         const VENDOR: Vendor = Vendor::Automox;
-        let (account_id, body): (_, automox::types::CreateInvitationRequest) =
-            arguments(VENDOR, account_id, body)?;
-        let creator = safe_creator!(automox, self);
-        let sent = creator
-            .create_invitation()
-            .account_id(account_id)
-            .body(body)
-            .send()
-            .await;
-        match sent {
-            Ok(created) => Ok(created.into_inner()),
-            Err(source) if is_ambiguous(&source) => {
-                tracing::warn!(
-                    vendor = VENDOR.as_str(),
-                    operation = "invite",
-                    "giving up: the invitation may have been created"
-                );
-                Err(InviteError::MaybeInvited {
-                    vendor: VENDOR,
-                    step: InviteStep::Create,
-                    creates: 1,
-                    source: Box::new(source),
-                })
-            }
-            Err(source) => Err(InviteError::NotInvited {
+        let span = invite_span(VENDOR);
+        let invited = async {
+            let (account_id, body): (_, automox::types::CreateInvitationRequest) =
+                arguments(VENDOR, account_id, body)?;
+            let creator = safe_creator!(automox, self);
+            let sent = creator
+                .create_invitation()
+                .account_id(account_id)
+                .body(body)
+                .send()
+                .await;
+            automox_outcome(sent)
+        }
+        .instrument(span.clone())
+        .await;
+        record_created(&span, invited.as_ref().map(|_| true));
+        invited
+    }
+}
+
+/// What an Automox `invite` returns after its create `sent`.
+fn automox_outcome(
+    sent: Result<
+        progenitor_client::ResponseValue<Vec<automox::types::Invitation>>,
+        Error<automox::types::ErrorBody>,
+    >,
+) -> Result<Vec<automox::types::Invitation>, InviteError<automox::types::ErrorBody>> {
+    const VENDOR: Vendor = Vendor::Automox;
+    match sent {
+        Ok(created) => Ok(created.into_inner()),
+        Err(source) if is_ambiguous(&source) => {
+            tracing::warn!(
+                vendor = VENDOR.as_str(),
+                operation = "invite",
+                "giving up: the invitation may have been created"
+            );
+            Err(InviteError::MaybeInvited {
                 vendor: VENDOR,
                 step: InviteStep::Create,
+                creates: 1,
                 source: Box::new(source),
-            }),
+            })
         }
+        Err(source) => Err(InviteError::NotInvited {
+            vendor: VENDOR,
+            step: InviteStep::Create,
+            source: Box::new(source),
+        }),
     }
 }
 

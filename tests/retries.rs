@@ -237,9 +237,16 @@ async fn every_attempt_is_logged_with_operation_number_outcome_and_wait() {
     let logs = Logs::capture();
     let client = hybridbox_client(&server.uri(), fast_retries());
     hybridbox_create(&client).await.unwrap();
-    let attempts = logs.lines_with("operation=\"create_invitation\"");
+    // The attempts' own events (every line inside the call's span shows the
+    // span's fields too).
+    let attempts = logs.lines_with("invitations::retry:");
     assert_eq!(attempts.len(), 3, "{}", logs.text());
     assert!(attempts.iter().all(|l| l.contains("vendor=\"hybridbox\"")));
+    assert!(
+        attempts
+            .iter()
+            .all(|l| l.contains("operation=\"create_invitation\" attempt="))
+    );
     assert!(attempts[0].contains("attempt=1") && attempts[0].contains("outcome=status 429"));
     assert!(attempts[0].contains("wait_ms="));
     assert!(attempts[1].contains("attempt=2") && attempts[1].contains("outcome=status 503"));

@@ -8,7 +8,9 @@ use std::fmt::Display;
 
 use chrono::Utc;
 
-use super::{InviteError, InvitePolicy, InviteStep, Invited, PENDING, arguments, pending_for};
+use super::{
+    InviteError, InvitePolicy, InviteStep, Invited, PENDING, arguments, in_invite_span, pending_for,
+};
 use crate::error::Error;
 use crate::{Vendor, hybridbox};
 
@@ -95,15 +97,18 @@ impl hybridbox::Client {
         B: TryInto<hybridbox::types::CreateInvitationRequest>,
         B::Error: Display,
     {
-        let (account_id, body): (_, hybridbox::types::CreateInvitationRequest) =
-            arguments(Vendor::Hybridbox, account_id, body)?;
-        if let Some(found) = pending.find(&body.email) {
-            return Ok(Invited {
-                invitation: found.clone(),
-                created: false,
-            });
-        }
-        self.invite_from(account_id, body, policy, InviteStep::Create)
-            .await
+        let steps = async {
+            let (account_id, body): (_, hybridbox::types::CreateInvitationRequest) =
+                arguments(Vendor::Hybridbox, account_id, body)?;
+            if let Some(found) = pending.find(&body.email) {
+                return Ok(Invited {
+                    invitation: found.clone(),
+                    created: false,
+                });
+            }
+            self.invite_from(account_id, body, policy, InviteStep::Create)
+                .await
+        };
+        in_invite_span(Vendor::Hybridbox, steps).await
     }
 }

@@ -7,11 +7,17 @@
 //! Like every edit of progenitor's output ([`emit`](super::emit)), it counts
 //! what it matched ([`Routed`]), and generation fails when a part matched
 //! nothing or a shape it does not know is left.
+//!
+//! Beside the edit, [`url_templates`] gives the facade what progenitor's
+//! `OperationInfo` lacks: each operation's path template (for the `call`
+//! span's `url.template`), from the document rather than from progenitor's
+//! code, where the path is already filled in.
 
 use quote::quote;
+use serde_json::Value;
 
 use super::emit::idents;
-use super::{Document, GenerateError, Options, Vendor};
+use super::{Document, GenerateError, METHODS, Options, Vendor};
 
 impl Document<'_> {
     /// Sends a vendor's requests through the facade and types its errors
@@ -82,6 +88,36 @@ impl Routed {
             && self.hook_assertions == 1
             && self.calls == self.operations
             && self.unknown == 0
+    }
+}
+
+/// The table the facade reads an operation's path template from, by the
+/// operation's id in `spec` (a vendor's part of the document, whose ids are
+/// already the methods' names): `pub(crate) const URL_TEMPLATES: &[(&str,
+/// &str)]`, sorted by id. The paths are the document's, with their
+/// `{parameter}` names, never a value.
+pub(super) fn url_templates(spec: &Value) -> syn::Item {
+    let mut rows: Vec<(&str, &str)> = Vec::new();
+    let paths = spec.get("paths").and_then(Value::as_object);
+    for (path, item) in paths.into_iter().flatten() {
+        for method in METHODS {
+            if let Some(id) = item
+                .get(method)
+                .and_then(|op| op.get("operationId"))
+                .and_then(Value::as_str)
+            {
+                rows.push((id, path));
+            }
+        }
+    }
+    rows.sort_unstable();
+    let (ids, paths): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+    syn::parse_quote! {
+        /// Each operation's path template as the document writes it (below
+        /// the base URL), by the operation's method name: the `url.template`
+        /// of its `call` span.
+        #[allow(dead_code)]
+        pub(crate) const URL_TEMPLATES: &[(&str, &str)] = &[#((#ids, #paths)),*];
     }
 }
 
@@ -441,6 +477,30 @@ mod tests {
         assert!(!done.is_complete());
         let no_assertion = OPERATION.replace("assert_client_hooks", "something_else");
         assert!(!route(&no_assertion).1.is_complete());
+    }
+
+    #[test]
+    fn the_url_templates_are_the_document_paths_by_operation() {
+        let spec = serde_json::json!({"paths": {
+            "/accounts/{accountId}/invitations": {
+                "parameters": [],
+                "post": {"operationId": "create_invitation"},
+                "get": {"operationId": "list_invitations"}
+            },
+            "/health": {"get": {}}
+        }});
+        let item = url_templates(&spec);
+        let code = quote!(#item).to_string();
+        assert!(
+            code.contains(
+                "pub (crate) const URL_TEMPLATES : & [(& str , & str)] = & [\
+                 (\"create_invitation\" , \"/accounts/{accountId}/invitations\") , \
+                 (\"list_invitations\" , \"/accounts/{accountId}/invitations\")] ;"
+            ),
+            "{code}"
+        );
+        let empty = url_templates(&serde_json::json!({}));
+        assert!(quote!(#empty).to_string().contains("= & [] ;"));
     }
 
     #[test]

@@ -722,6 +722,10 @@ impl<'a> Document<'a> {
         })
         .expect("constant parses");
         file.items.splice(0..0, header.items);
+        if options.inner_type.is_some() {
+            // What the facade's `send` reads beside `OperationInfo`.
+            file.items.insert(1, facade::url_templates(spec));
+        }
 
         // Typed httpmock helpers for the same operations and types.
         let mock_path = format!("{}::{}", options.crate_path, vendor.name);
