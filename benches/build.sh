@@ -36,8 +36,8 @@ declare -A clean
 for flavour in default aws-lc native-tls; do
   case $flavour in
     default) flags=() ;;
-    aws-lc) flags=(--no-default-features --features rustls-aws-lc) ;;
-    native-tls) flags=(--no-default-features --features native-tls) ;;
+    aws-lc) flags=(--no-default-features --features rustls-aws-lc,regenerate) ;;
+    native-tls) flags=(--no-default-features --features native-tls,regenerate) ;;
   esac
   clean[$flavour]=$(seconds env CARGO_TARGET_DIR="$work/$flavour" cargo build --lib "${flags[@]}")
   printf 'clean build, %-10s: %6.1f s\n' "$flavour" "${clean[$flavour]}"
