@@ -467,9 +467,7 @@ pub async fn invite(
                 let wait = settled.filter(|_| resent.contains(&row.line));
                 // A row in flight at a crash lists for itself, after the
                 // wait: the listing above may predate its create.
-                let listed = listed
-                    .clone()
-                    .filter(|_| wait.is_none() && !resent.contains(&row.line));
+                let listed = listed.clone().filter(|_| !resent.contains(&row.line));
                 async move {
                     if let Some(until) = wait {
                         tokio::time::sleep_until(until).await;

@@ -132,7 +132,7 @@ impl std::error::Error for SettleError {}
 /// # Errors
 /// [`SettleError`] for a line with no valid row, a row whose outcome is
 /// known, or a line settled twice differently.
-pub fn apply(
+pub(crate) fn apply(
     settlements: &[Settlement],
     rows: &[Row],
     last: &mut HashMap<String, Last>,
